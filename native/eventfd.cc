@@ -1,0 +1,51 @@
+// eventfd create/signal/clear: the wakeup primitive between worker threads and the main loop.
+#include <napi.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+static Napi::Value ThrowErrno(Napi::Env env, const char* op, int err) {
+  Napi::Error e = Napi::Error::New(env, std::string(op) + ": " + strerrorname_np(err));
+  e.Set("op", Napi::String::New(env, op));
+  e.Set("code", Napi::String::New(env, strerrorname_np(err)));
+  e.Set("errno", Napi::Number::New(env, err));
+  e.ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+static Napi::Value EventfdCreate(const Napi::CallbackInfo& info) {
+  int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (fd < 0) return ThrowErrno(info.Env(), "eventfd", errno);
+  return Napi::Number::New(info.Env(), fd);
+}
+
+static Napi::Value EventfdSignal(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  uint64_t one = 1;
+  if (write(fd, &one, sizeof one) < 0 && errno != EAGAIN) return ThrowErrno(info.Env(), "eventfd_write", errno);
+  return info.Env().Undefined();
+}
+
+static Napi::Value EventfdClear(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  uint64_t v = 0;
+  ssize_t n = read(fd, &v, sizeof v);
+  if (n < 0 && errno != EAGAIN) return ThrowErrno(info.Env(), "eventfd_read", errno);
+  return Napi::Number::New(info.Env(), n < 0 ? 0 : static_cast<double>(v));
+}
+
+static Napi::Value CloseFd(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  if (close(fd) < 0) return ThrowErrno(info.Env(), "close", errno);
+  return info.Env().Undefined();
+}
+
+Napi::Object InitEventfd(Napi::Env env, Napi::Object exports) {
+  exports.Set("eventfdCreate", Napi::Function::New(env, EventfdCreate));
+  exports.Set("eventfdSignal", Napi::Function::New(env, EventfdSignal));
+  exports.Set("eventfdClear", Napi::Function::New(env, EventfdClear));
+  exports.Set("closeFd", Napi::Function::New(env, CloseFd));
+  return exports;
+}
