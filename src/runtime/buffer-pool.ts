@@ -1,0 +1,130 @@
+// Packet buffers: one preallocated arena, metadata in parallel typed arrays, a free-index stack.
+// Nothing is allocated per packet: a buffer is an index; its bytes live at `dataOffset(bi)` in `arena`.
+
+export const BUFFER_DATA_SIZE = 2048;
+/** Room in front of the data so headers can be prepended without copying (VPP's pre-data). */
+export const BUFFER_PRE_DATA_SIZE = 128;
+export const BUFFER_SLOT_SIZE = BUFFER_PRE_DATA_SIZE + BUFFER_DATA_SIZE;
+
+export const BufferFlag = {
+  /** The buffer is being traced: nodes add trace records for it. */
+  TRACED: 1,
+  /** L4 checksum already verified or to be filled by the device (vnet header). */
+  L4_CHECKSUM_OK: 2,
+  /** IPv4 header checksum already verified. */
+  IP4_CHECKSUM_OK: 4,
+} as const;
+
+/** Sentinel for "no interface" / "no trace". */
+export const NONE = 0xffffffff;
+
+export class BufferPool {
+  readonly capacity: number;
+  readonly arena: Uint8Array;
+  /** Absolute offset in `arena` of the first byte of the packet's current header. */
+  readonly current: Uint32Array;
+  readonly length: Uint32Array;
+  readonly rxInterface: Uint32Array;
+  readonly txInterface: Uint32Array;
+  /** Global error-counter index set by the node that dropped the buffer. */
+  readonly error: Uint32Array;
+  readonly flags: Uint8Array;
+  /** Index into the trace store when TRACED. */
+  readonly traceIndex: Uint32Array;
+  /** Node-to-node scratch words (like VPP's opaque): 4 u32 per buffer. */
+  readonly opaque: Uint32Array;
+  private readonly freeStack: Uint32Array;
+  private freeCount: number;
+  /** Allocation failures, for `show buffers`. */
+  allocFailures = 0;
+
+  constructor(capacity: number) {
+    if (!Number.isInteger(capacity) || capacity <= 0) throw new RangeError(`buffer pool capacity ${capacity}`);
+    this.capacity = capacity;
+    this.arena = new Uint8Array(capacity * BUFFER_SLOT_SIZE);
+    this.current = new Uint32Array(capacity);
+    this.length = new Uint32Array(capacity);
+    this.rxInterface = new Uint32Array(capacity).fill(NONE);
+    this.txInterface = new Uint32Array(capacity).fill(NONE);
+    this.error = new Uint32Array(capacity);
+    this.flags = new Uint8Array(capacity);
+    this.traceIndex = new Uint32Array(capacity).fill(NONE);
+    this.opaque = new Uint32Array(capacity * 4);
+    this.freeStack = new Uint32Array(capacity);
+    for (let i = 0; i < capacity; i++) this.freeStack[i] = capacity - 1 - i;
+    this.freeCount = capacity;
+  }
+
+  get available(): number {
+    return this.freeCount;
+  }
+
+  /** Allocates one buffer, reset to an empty packet at the start of its data area; NONE when exhausted. */
+  alloc(): number {
+    if (this.freeCount === 0) {
+      this.allocFailures++;
+      return NONE;
+    }
+    const bi = this.freeStack[--this.freeCount]!;
+    this.current[bi] = bi * BUFFER_SLOT_SIZE + BUFFER_PRE_DATA_SIZE;
+    this.length[bi] = 0;
+    this.rxInterface[bi] = NONE;
+    this.txInterface[bi] = NONE;
+    this.error[bi] = 0;
+    this.flags[bi] = 0;
+    this.traceIndex[bi] = NONE;
+    return bi;
+  }
+
+  /** Allocates up to `n` buffers into `out`; returns how many it got. */
+  allocMany(out: Uint32Array, n: number): number {
+    let got = 0;
+    while (got < n) {
+      const bi = this.alloc();
+      if (bi === NONE) break;
+      out[got++] = bi;
+    }
+    return got;
+  }
+
+  free(bi: number): void {
+    if (this.freeCount >= this.capacity) throw new Error(`buffer pool: double free of ${bi}`);
+    this.freeStack[this.freeCount++] = bi;
+  }
+
+  freeMany(indices: Uint32Array, n: number): void {
+    for (let i = 0; i < n; i++) this.free(indices[i]!);
+  }
+
+  /** First byte of the slot's data area (not counting pre-data). */
+  dataStart(bi: number): number {
+    return bi * BUFFER_SLOT_SIZE + BUFFER_PRE_DATA_SIZE;
+  }
+
+  /** End of the slot: no packet byte may be written at or beyond it. */
+  slotEnd(bi: number): number {
+    return (bi + 1) * BUFFER_SLOT_SIZE;
+  }
+
+  /** Moves the current pointer forward (strip a header) or back (negative: prepend room). */
+  advance(bi: number, delta: number): void {
+    this.current[bi] = this.current[bi]! + delta;
+    this.length[bi] = this.length[bi]! - delta;
+  }
+
+  /** A view of the packet's current bytes (allocates a view: for control paths and tests). */
+  view(bi: number): Uint8Array {
+    const start = this.current[bi]!;
+    return this.arena.subarray(start, start + this.length[bi]!);
+  }
+
+  /** Copies bytes into a fresh buffer; NONE if the pool is empty or the bytes do not fit. */
+  allocFrom(bytes: Uint8Array): number {
+    if (bytes.length > BUFFER_DATA_SIZE) return NONE;
+    const bi = this.alloc();
+    if (bi === NONE) return NONE;
+    this.arena.set(bytes, this.current[bi]!);
+    this.length[bi] = bytes.length;
+    return bi;
+  }
+}
