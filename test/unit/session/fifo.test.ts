@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { DequeueNotify, SessionFifo } from '../../../src/session/fifo.js';
+
+const bytes = (n: number, seed = 0) => Uint8Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff);
+
+describe('SessionFifo', () => {
+  it('rounds size to a power of two and allocates storage lazily', () => {
+    const f = new SessionFifo(3000);
+    expect(f.size).toBe(4096);
+    expect(f.hasStorage).toBe(false);
+    expect(f.maxEnqueue).toBe(4096);
+    f.enqueue(bytes(10), 0, 10);
+    expect(f.hasStorage).toBe(true);
+    const out = new Uint8Array(10);
+    expect(f.dequeue(out, 0, 10)).toBe(10);
+    expect(out).toEqual(bytes(10));
+    expect(f.releaseIfIdle()).toBe(true);
+    expect(f.hasStorage).toBe(false);
+  });
+
+  it('enqueue stops at capacity; peek does not consume; dequeueDrop consumes without copying', () => {
+    const f = new SessionFifo(16);
+    expect(f.enqueue(bytes(20), 0, 20)).toBe(16);
+    expect(f.isFull).toBe(true);
+    const out = new Uint8Array(4);
+    expect(f.peek(2, out, 0, 4)).toBe(4);
+    expect(out).toEqual(bytes(20).subarray(2, 6));
+    expect(f.maxDequeue).toBe(16);
+    expect(f.dequeueDrop(6)).toBe(6);
+    expect(f.peek(0, out, 0, 4)).toBe(4);
+    expect(out).toEqual(bytes(20).subarray(6, 10));
+    expect(f.peek(9, out, 0, 4)).toBe(1);
+  });
+
+  it('is wrap-safe across the u32 position boundary', () => {
+    const f = new SessionFifo(64);
+    f.head = f.tail = 0xffffffe0;
+    const src = bytes(50, 3);
+    expect(f.enqueue(src, 0, 50)).toBe(50);
+    expect(f.tail).toBe((0xffffffe0 + 50) >>> 0);
+    expect(f.maxDequeue).toBe(50);
+    // out-of-order range straddling the wrap too
+    const out = new Uint8Array(50);
+    expect(f.dequeue(out, 0, 50)).toBe(50);
+    expect(out).toEqual(src);
+    expect(f.enqueueAt(10, src, 10, 20)).toBe(20);
+    expect(f.enqueue(src, 0, 10)).toBe(30);
+    expect(f.dequeue(out, 0, 30)).toBe(30);
+    expect(out.subarray(0, 30)).toEqual(src.subarray(0, 30));
+  });
+
+  it('collects out-of-order ranges on in-order arrival and merges overlapping ranges', () => {
+    const f = new SessionFifo(1024);
+    const src = bytes(300, 9);
+    expect(f.enqueueAt(200, src, 200, 50)).toBe(50);
+    expect(f.enqueueAt(100, src, 100, 50)).toBe(50);
+    expect(f.oooSegmentCount).toBe(2);
+    expect(f.oooSegmentOffset(0)).toBe(100);
+    expect(f.oooLastIndex).toBe(0);
+    expect(f.enqueueAt(140, src, 140, 70)).toBe(70); // bridges both
+    expect(f.oooSegmentCount).toBe(1);
+    expect(f.oooSegmentOffset(0)).toBe(100);
+    expect(f.oooSegmentLength(0)).toBe(150);
+    expect(f.enqueue(src, 0, 100)).toBe(250);
+    expect(f.oooSegmentCount).toBe(0);
+    const out = new Uint8Array(250);
+    f.dequeue(out, 0, 250);
+    expect(out).toEqual(src.subarray(0, 250));
+  });
+
+  it('refuses out-of-order data beyond capacity and bounds the number of ranges', () => {
+    const f = new SessionFifo(64, 2);
+    expect(f.enqueueAt(60, bytes(10), 0, 10)).toBe(4);
+    expect(f.enqueueAt(64, bytes(10), 0, 10)).toBe(0);
+    expect(f.enqueueAt(10, bytes(2), 0, 2)).toBe(2);
+    expect(f.enqueueAt(20, bytes(2), 0, 2)).toBe(-1);
+    expect(f.oooSegmentCount).toBe(2);
+  });
+
+  it('event flag is set only on the 0→1 transition', () => {
+    const f = new SessionFifo(8);
+    expect(f.setEvent()).toBe(true);
+    expect(f.setEvent()).toBe(false);
+    f.unsetEvent();
+    expect(f.setEvent()).toBe(true);
+  });
+
+  it('dequeue notifications fire once when empty or below threshold', () => {
+    const f = new SessionFifo(64);
+    let fired = 0;
+    f.onDequeueNotify = () => { fired++; };
+    f.enqueue(bytes(40), 0, 40);
+    f.wantDequeueNotify(DequeueNotify.IfEmpty);
+    f.dequeueDrop(10);
+    expect(fired).toBe(0);
+    f.dequeueDrop(30);
+    expect(fired).toBe(1);
+    f.enqueue(bytes(40), 0, 40);
+    f.dequeueDrop(40);
+    expect(fired).toBe(1); // one-shot
+    f.enqueue(bytes(60), 0, 60);
+    f.wantDequeueNotify(DequeueNotify.BelowThreshold, 32);
+    f.dequeueDrop(20);
+    expect(fired).toBe(1);
+    f.dequeueDrop(10);
+    expect(fired).toBe(2);
+  });
+
+  it('property: random in-order/out-of-order writes reassemble the stream', () => {
+    fc.assert(fc.property(
+      fc.array(fc.tuple(fc.nat(400), fc.integer({ min: 1, max: 120 })), { minLength: 1, maxLength: 60 }),
+      fc.nat(0xffffffff),
+      (writes, start) => {
+        const f = new SessionFifo(512, 64);
+        f.head = f.tail = start >>> 0;
+        const stream = bytes(2000, 5);
+        let base = 0; // stream offset of tail
+        const got: number[] = [];
+        const out = new Uint8Array(512);
+        for (const [o, l] of writes) {
+          const pos = base + (o % 300);
+          const off = pos - base;
+          if (off === 0) base += f.enqueue(stream, pos, Math.min(l, stream.length - pos));
+          else f.enqueueAt(off, stream, pos, Math.min(l, stream.length - pos));
+          const n = f.dequeue(out, 0, 97);
+          for (let i = 0; i < n; i++) got.push(out[i]!);
+          base = got.length + f.maxDequeue;
+        }
+        // fill from the current tail to flush every remaining range
+        while (base < 1000) {
+          const n = f.enqueue(stream, base, Math.min(50, stream.length - base));
+          const m = f.dequeue(out, 0, 512);
+          for (let i = 0; i < m; i++) got.push(out[i]!);
+          base = got.length + f.maxDequeue;
+          if (n === 0 && m === 0) break;
+        }
+        expect(Uint8Array.from(got)).toEqual(stream.subarray(0, got.length));
+      },
+    ), { numRuns: 200 });
+  });
+});
