@@ -1,19 +1,9 @@
 // eventfd create/signal/clear: the wakeup primitive between worker threads and the main loop.
 #include <napi.h>
+#include "errno_error.h"
 #include <sys/eventfd.h>
 #include <unistd.h>
 #include <cerrno>
-#include <cstring>
-#include <string>
-
-static Napi::Value ThrowErrno(Napi::Env env, const char* op, int err) {
-  Napi::Error e = Napi::Error::New(env, std::string(op) + ": " + strerrorname_np(err));
-  e.Set("op", Napi::String::New(env, op));
-  e.Set("code", Napi::String::New(env, strerrorname_np(err)));
-  e.Set("errno", Napi::Number::New(env, err));
-  e.ThrowAsJavaScriptException();
-  return env.Undefined();
-}
 
 static Napi::Value EventfdCreate(const Napi::CallbackInfo& info) {
   int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

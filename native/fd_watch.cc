@@ -1,0 +1,109 @@
+// Readiness of a file descriptor (packet socket, eventfd) drives JS through libuv: one uv_poll handle per fd,
+// one JS callback per readiness report. Level-triggered, so a consumer that leaves work behind is called again
+// on the next loop turn; nothing spins while the fd is idle.
+#include <napi.h>
+#include <uv.h>
+#include "errno_error.h"
+
+namespace {
+
+class FdWatch : public Napi::ObjectWrap<FdWatch> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "FdWatch",
+                       {InstanceMethod("stop", &FdWatch::Stop), InstanceMethod("ref", &FdWatch::RefLoop),
+                        InstanceMethod("unref", &FdWatch::UnrefLoop),
+                        InstanceAccessor("active", &FdWatch::Active, nullptr)});
+  }
+
+  // new FdWatch(fd: number, callback: (status: number) => void)
+  explicit FdWatch(const Napi::CallbackInfo& info)
+      : Napi::ObjectWrap<FdWatch>(info), ctx_(info.Env(), "onionplane:fd-watch") {
+    Napi::Env env = info.Env();
+    if (!info[0].IsNumber() || !info[1].IsFunction()) {
+      ThrowType(env, "FdWatch(fd: number, callback: function)");
+      return;
+    }
+    int fd = info[0].As<Napi::Number>().Int32Value();
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
+      ThrowErrno(env, "napi_get_uv_event_loop", EINVAL);
+      return;
+    }
+    handle_ = new uv_poll_t;
+    int rc = uv_poll_init(loop, handle_, fd);
+    if (rc != 0) {  // not registered with the loop: plain delete
+      delete handle_;
+      handle_ = nullptr;
+      ThrowErrno(env, "uv_poll_init", -rc);
+      return;
+    }
+    rc = uv_poll_start(handle_, UV_READABLE, OnPoll);
+    if (rc != 0) {  // registered: must go through uv_close
+      uv_close(reinterpret_cast<uv_handle_t*>(handle_), OnClosed);
+      handle_ = nullptr;
+      ThrowErrno(env, "uv_poll_start", -rc);
+      return;
+    }
+    handle_->data = this;
+    cb_ = Napi::Persistent(info[1].As<Napi::Function>());
+    Ref();  // stay alive while the loop may call us
+  }
+
+  ~FdWatch() override { Close(); }
+
+ private:
+  static void OnClosed(uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); }
+
+  static void OnPoll(uv_poll_t* h, int status, int /*events*/) {
+    FdWatch* self = static_cast<FdWatch*>(h->data);
+    Napi::Env env = self->Env();
+    Napi::HandleScope scope(env);
+    self->cb_.MakeCallback(env.Global(), {Napi::Number::New(env, status)}, self->ctx_);
+    if (env.IsExceptionPending()) {
+      // Surface it like any other uncaught exception from an I/O callback.
+      Napi::Error e = env.GetAndClearPendingException();
+      napi_fatal_exception(env, e.Value());
+    }
+  }
+
+  void Close() {
+    if (!handle_) return;
+    uv_poll_stop(handle_);
+    handle_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(handle_), OnClosed);
+    handle_ = nullptr;
+  }
+
+  Napi::Value Stop(const Napi::CallbackInfo& info) {
+    if (handle_) {
+      Close();
+      cb_.Reset();
+      Unref();
+    }
+    return info.Env().Undefined();
+  }
+
+  Napi::Value RefLoop(const Napi::CallbackInfo& info) {
+    if (handle_) uv_ref(reinterpret_cast<uv_handle_t*>(handle_));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value UnrefLoop(const Napi::CallbackInfo& info) {
+    if (handle_) uv_unref(reinterpret_cast<uv_handle_t*>(handle_));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Active(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), handle_ != nullptr); }
+
+  uv_poll_t* handle_ = nullptr;
+  Napi::FunctionReference cb_;
+  Napi::AsyncContext ctx_;
+};
+
+}  // namespace
+
+Napi::Object InitFdWatch(Napi::Env env, Napi::Object exports) {
+  exports.Set("FdWatch", FdWatch::Define(env));
+  return exports;
+}
