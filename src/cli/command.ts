@@ -8,6 +8,8 @@ export interface CliContext {
   readonly main: Main;
   /** Who runs the command, for logs: 'stdin', 'cli-socket', 'exec', 'api'. */
   readonly origin: string;
+  /** Ends the session the command came from (`quit`); absent where there is none. */
+  readonly quit?: () => void;
 }
 
 export type CliOutput = string | void;
