@@ -203,7 +203,12 @@ class AfPacketSocket : public Napi::ObjectWrap<AfPacketSocket> {
     return reinterpret_cast<tpacket_block_desc*>(map_ + size_t(i) * rxBlockSize_);
   }
 
-  // rx(data: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, meta: Uint16Array) -> count
+  // rx(data: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, meta: Uint16Array, slotSize = 0,
+  //    end = capacity of the arrays, first = 0) -> index after the last frame written
+  //   Frames are written at indices first..end-1, so several queues can fill one batch in turn.
+  //   slotSize 0 ("packed"): frames are copied back to back from data[0]; offsets[] is output.
+  //   slotSize > 0 ("slots"): offsets[i] is input, the start of a slot of slotSize bytes for frame i (e.g. a
+  //   buffer pool's data areas); a frame longer than a slot is dropped and counted (rxTooBig).
   Napi::Value Rx(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     uint8_t* data;
@@ -217,7 +222,23 @@ class AfPacketSocket : public Napi::ObjectWrap<AfPacketSocket> {
       return ThrowType(env, "rx(data: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, meta: Uint16Array)");
     if (fd_ < 0) return ThrowErrno(env, "rx", EBADF);
     size_t cap = std::min(std::min(nOff, nLen), nMeta / META_STRIDE);
-    size_t n = 0, used = 0;
+    size_t slot = info.Length() > 4 && info[4].IsNumber() ? info[4].As<Napi::Number>().Uint32Value() : 0;
+    if (info.Length() > 5 && info[5].IsNumber()) cap = std::min(cap, size_t(info[5].As<Napi::Number>().Uint32Value()));
+    size_t first = info.Length() > 6 && info[6].IsNumber() ? info[6].As<Napi::Number>().Uint32Value() : 0;
+    if (first > cap) first = cap;
+    size_t n = first, used = 0;
+    if (!slot && first > 0) {
+      used = size_t(offsets[first - 1]) + lengths[first - 1];  // packed: continue after the previous frame
+      if (used > dataLen) return ThrowType(env, "rx: offsets/lengths before `first` exceed data");
+    }
+    if (slot) {
+      // Checked before touching the ring so a bad slot list cannot lose frames.
+      for (size_t i = first; i < cap; i++)
+        if (size_t(offsets[i]) + slot > dataLen) {
+          Napi::RangeError::New(env, "rx: slot " + std::to_string(i) + " exceeds data").ThrowAsJavaScriptException();
+          return env.Undefined();
+        }
+    }
 
     while (n < cap) {
       tpacket_block_desc* b = RxBlock(rxBlock_);
@@ -233,13 +254,14 @@ class AfPacketSocket : public Napi::ObjectWrap<AfPacketSocket> {
         uint32_t snap = h->tp_snaplen;
         bool vlan = (h->tp_status & TP_STATUS_VLAN_VALID) && snap >= 12;
         size_t outLen = snap + (vlan ? 4 : 0);
-        if (outLen > dataLen) {
-          rxTooBig_++;  // could never fit this arena: drop rather than wedge the ring
-        } else if (used + outLen > dataLen) {
+        if (outLen > (slot ? slot : dataLen)) {
+          rxTooBig_++;  // could never fit: drop rather than wedge the ring
+        } else if (!slot && used + outLen > dataLen) {
           arenaFull = true;
           break;
         } else {
-          uint8_t* out = data + used;
+          size_t at = slot ? offsets[n] : used;
+          uint8_t* out = data + at;
           uint16_t flags = 0, csumStart = 0, csumOffset = 0, gsoSize = 0;
           if (vlan) {
             memcpy(out, frame, 12);
@@ -273,7 +295,7 @@ class AfPacketSocket : public Napi::ObjectWrap<AfPacketSocket> {
             if (vh.gso_type & VNET_GSO_ECN) flags |= F_GSO_ECN;
             if (vh.gso_type != VNET_GSO_NONE) gsoSize = vh.gso_size;
           }
-          offsets[n] = uint32_t(used);
+          offsets[n] = uint32_t(at);
           lengths[n] = uint32_t(outLen);
           uint16_t* m = meta + n * META_STRIDE;
           m[META_FLAGS] = flags;
@@ -281,7 +303,7 @@ class AfPacketSocket : public Napi::ObjectWrap<AfPacketSocket> {
           m[META_CSUM_OFFSET] = csumOffset;
           m[META_GSO_SIZE] = gsoSize;
           n++;
-          used += outLen;
+          if (!slot) used += outLen;
           rxBytes_ += outLen;
         }
         rxPktLeft_--;
@@ -294,7 +316,7 @@ class AfPacketSocket : public Napi::ObjectWrap<AfPacketSocket> {
       }
       if (arenaFull) break;
     }
-    rxFrames_ += n;
+    rxFrames_ += n - first;
     return Napi::Number::New(env, double(n));
   }
 

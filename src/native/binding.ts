@@ -1,0 +1,143 @@
+// Typed loader for the C++ shim (native/*.cc), built by cmake-js to build/native/Release/onionplane_native.node.
+// Loaded lazily so code that only uses MemoryDevice runs without a native build.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** What `ifQuery` and `AfPacketSocket.info()` report. */
+export interface NativeInterfaceInfo {
+  name: string;
+  ifindex: number;
+  mac: Uint8Array;
+  mtu: number;
+  /** IFF_UP: administratively up. */
+  up: boolean;
+  /** IFF_RUNNING: carrier present. */
+  running: boolean;
+  flags: number;
+}
+
+export interface AfPacketSocketOptions {
+  /** Open the socket inside this named network namespace (`ip netns`). */
+  netns?: string;
+  /** PACKET_VNET_HDR: checksum/GSO metadata per frame, TX checksum offload. Default true. */
+  offload?: boolean;
+  /** PACKET_QDISC_BYPASS. Default true. */
+  qdiscBypass?: boolean;
+  /** PACKET_FANOUT (hash) group id 1..65535; 0 or absent: no fanout. */
+  fanoutGroup?: number;
+  rxFrameSize?: number;
+  rxFramesPerBlock?: number;
+  rxBlocks?: number;
+  rxRetireMs?: number;
+  txFrameSize?: number;
+  txFrames?: number;
+}
+
+export interface NativeSocketStats {
+  kernelPackets: number;
+  kernelDrops: number;
+  kernelFreezeQueueCount: number;
+  rxFrames: number;
+  rxBytes: number;
+  rxTruncated: number;
+  rxTooBig: number;
+  txFrames: number;
+  txBytes: number;
+  txDropped: number;
+  txRingFull: number;
+  txWrongFormat: number;
+  txKicks: number;
+  txKickEagain: number;
+  txKickEnobufs: number;
+  txKickErrors: number;
+  txLastErrno: string | null;
+}
+
+export interface NativeAfPacketSocket {
+  readonly fd: number;
+  /** True when PACKET_VNET_HDR is active. */
+  readonly offload: boolean;
+  /** Largest frame tx() accepts. */
+  readonly txMaxFrame: number;
+  /**
+   * Writes frames at indices first..end-1 (packed when slotSize is 0, else into caller-given slots); returns
+   * the index after the last frame written.
+   */
+  rx(
+    data: Uint8Array,
+    offsets: Uint32Array,
+    lengths: Uint32Array,
+    meta: Uint16Array,
+    slotSize?: number,
+    end?: number,
+    first?: number,
+  ): number;
+  /** Queues frames 0..count-1 and kicks once; returns how many were taken from the front. */
+  tx(data: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, count: number, meta?: Uint16Array): number;
+  stats(): NativeSocketStats;
+  info(): NativeInterfaceInfo;
+  close(): void;
+}
+
+export interface NativeFdWatch {
+  readonly active: boolean;
+  stop(): void;
+  ref(): void;
+  unref(): void;
+}
+
+export interface NativeBinding {
+  eventfdCreate(): number;
+  eventfdSignal(fd: number): void;
+  /** Reads and resets the counter; 0 when it was not signalled. */
+  eventfdClear(fd: number): number;
+  closeFd(fd: number): void;
+  ifQuery(name: string, netns?: string): NativeInterfaceInfo;
+  ifSetUp(name: string, up: boolean, netns?: string): void;
+  FdWatch: new (fd: number, callback: (status: number) => void) => NativeFdWatch;
+  AfPacketSocket: (new (ifname: string, options?: AfPacketSocketOptions) => NativeAfPacketSocket) & {
+    readonly META_STRIDE: number;
+  };
+}
+
+/** A failed system call, as the shim throws it. */
+export interface NativeErrnoError extends Error {
+  op: string;
+  code: string;
+  errno: number;
+}
+
+export function isNativeErrnoError(e: unknown): e is NativeErrnoError {
+  return e instanceof Error && typeof (e as NativeErrnoError).op === 'string' && typeof (e as NativeErrnoError).code === 'string';
+}
+
+const ADDON_PATH = join('build', 'native', 'Release', 'onionplane_native.node');
+
+/** The package root: the nearest ancestor of this file holding package.json (works from src/ and dist/src/). */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`onionplane: no package.json above ${fileURLToPath(import.meta.url)}`);
+    dir = up;
+  }
+}
+
+export function nativeAddonPath(): string {
+  return join(packageRoot(), ADDON_PATH);
+}
+
+let cached: NativeBinding | undefined;
+
+export function loadNative(): NativeBinding {
+  if (cached) return cached;
+  const path = nativeAddonPath();
+  if (!existsSync(path)) {
+    throw new Error(`onionplane native shim not built: ${path} is missing (run \`npx cmake-js compile --out build/native\`)`);
+  }
+  cached = createRequire(import.meta.url)(path) as NativeBinding;
+  return cached;
+}
