@@ -47,7 +47,7 @@ export function tokenize(text: string, comments: boolean): Token[] {
 }
 
 function quoteIfNeeded(t: string): string {
-  return t === '' || /[\s{}"]/.test(t) ? JSON.stringify(t) : t;
+  return t === '' || /[\s"]/.test(t) ? JSON.stringify(t) : t;
 }
 
 export class TokenInput {
