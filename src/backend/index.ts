@@ -1,0 +1,5 @@
+// Public surface of the backend layer: shared-memory stream rings and the backend contract.
+export * from './ring.js';
+export * from './doorbell.js';
+export * from './ring-table.js';
+export * from './interface.js';

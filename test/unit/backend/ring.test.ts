@@ -1,0 +1,196 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { ByteRing, RingTable } from '../../../src/backend/index.js';
+
+const bytes = (n: number, seed = 0) => Uint8Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff);
+
+describe('ByteRing', () => {
+  it('rejects bad geometry', () => {
+    const sab = new SharedArrayBuffer(4096);
+    expect(() => new ByteRing(sab, 0, 100)).toThrow();
+    expect(() => new ByteRing(sab, 4, 64)).toThrow();
+    expect(() => new ByteRing(sab, 0, 4096)).toThrow();
+    expect(new ByteRing(sab, 0, 1024).capacity).toBe(1024);
+  });
+
+  it('write/read/peek/skip agree with a model, from any start position (u32 wraparound)', () => {
+    type Op = { op: 'write'; n: number } | { op: 'read'; n: number } | { op: 'peek'; n: number; off: number } | { op: 'skip'; n: number };
+    const opArb: fc.Arbitrary<Op> = fc.oneof(
+      fc.record({ op: fc.constant('write' as const), n: fc.nat(150) }),
+      fc.record({ op: fc.constant('read' as const), n: fc.nat(150) }),
+      fc.record({ op: fc.constant('peek' as const), n: fc.nat(150), off: fc.nat(80) }),
+      fc.record({ op: fc.constant('skip' as const), n: fc.nat(150) }),
+    );
+    fc.assert(
+      fc.property(fc.constantFrom(0, 0xffffffff - 100, 0x7fffffff - 30, 0xfffffff0), fc.array(opArb, { maxLength: 80 }), (start, ops) => {
+        const sab = new SharedArrayBuffer(ByteRing.bytesFor(64));
+        const ring = new ByteRing(sab, 0, 64);
+        ring.clear(start);
+        const model: number[] = [];
+        let counter = 0;
+        for (const o of ops) {
+          if (o.op === 'write') {
+            const src = bytes(o.n, counter);
+            const n = ring.write(src);
+            expect(n).toBe(Math.min(o.n, 64 - model.length));
+            model.push(...src.subarray(0, n));
+            counter += n;
+          } else if (o.op === 'read') {
+            const dst = new Uint8Array(o.n);
+            const n = ring.read(dst);
+            expect(n).toBe(Math.min(o.n, model.length));
+            expect([...dst.subarray(0, n)]).toEqual(model.splice(0, n));
+          } else if (o.op === 'peek') {
+            const dst = new Uint8Array(o.n);
+            const n = ring.peek(dst, o.off);
+            expect(n).toBe(Math.max(0, Math.min(o.n, model.length - o.off)));
+            expect([...dst.subarray(0, n)]).toEqual(model.slice(o.off, o.off + n));
+          } else {
+            expect(ring.skip(o.n)).toBe(Math.min(o.n, model.length));
+            model.splice(0, Math.min(o.n, model.length));
+          }
+          expect(ring.used()).toBe(model.length);
+          expect(ring.free()).toBe(64 - model.length);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('EOF: no more writes, reader drains then sees the end', () => {
+    const ring = new ByteRing(new SharedArrayBuffer(ByteRing.bytesFor(64)), 0, 64);
+    ring.write(bytes(10));
+    ring.setEof();
+    expect(ring.write(bytes(1))).toBe(0);
+    expect(ring.atEnd()).toBe(false);
+    expect(ring.read(new Uint8Array(64))).toBe(10);
+    expect(ring.atEnd()).toBe(true);
+  });
+
+  it('reset voids pending bytes and stops both sides', () => {
+    const ring = new ByteRing(new SharedArrayBuffer(ByteRing.bytesFor(64)), 0, 64);
+    ring.write(bytes(10));
+    ring.setReset();
+    expect(ring.read(new Uint8Array(64))).toBe(0);
+    expect(ring.write(bytes(1))).toBe(0);
+    expect(ring.isReset()).toBe(true);
+  });
+
+  it('wakeup requests: armed only when there is nothing to do; taken once', () => {
+    const ring = new ByteRing(new SharedArrayBuffer(ByteRing.bytesFor(64)), 0, 64);
+    expect(ring.armDataWakeup()).toBe(true);
+    expect(ring.takeDataWakeup()).toBe(true);
+    expect(ring.takeDataWakeup()).toBe(false);
+    ring.write(bytes(64));
+    expect(ring.armDataWakeup()).toBe(false);
+    expect(ring.armSpaceWakeup()).toBe(true);
+    ring.read(new Uint8Array(1));
+    expect(ring.takeSpaceWakeup()).toBe(true);
+    expect(ring.armSpaceWakeup()).toBe(false);
+  });
+});
+
+describe('RingTable', () => {
+  it('allocates every slot once, frees when both sides release, bumps generations', () => {
+    const t = RingTable.create({ slots: 5, capacity: 256 });
+    const got = [0, 1, 2, 3, 4].map(() => t.alloc());
+    expect(new Set(got).size).toBe(5);
+    expect(t.alloc()).toBeUndefined();
+    expect(t.inUse()).toBe(5);
+    const g = t.generation(2);
+    expect(t.release(2, 'dataplane')).toBe(false);
+    expect(t.alloc()).toBeUndefined();
+    expect(t.release(2, 'backend')).toBe(true);
+    expect(t.release(2, 'backend')).toBe(false);
+    expect(t.alloc()).toBe(2);
+    expect(t.generation(2)).toBe(g + 1);
+    expect(() => t.pair(5)).toThrow(RangeError);
+  });
+
+  it('a second view (as a worker would attach) sees the same rings and slot states', () => {
+    const t = RingTable.create({ slots: 40, capacity: 1024 });
+    const other = RingTable.attach(t.sab);
+    expect(other.slots).toBe(40);
+    expect(other.capacity).toBe(1024);
+    const slot = t.alloc()!;
+    expect(other.isAllocated(slot)).toBe(true);
+    const dp = t.endpoint(slot, 'dataplane');
+    const be = other.endpoint(slot, 'backend');
+    expect(dp.write(bytes(100))).toBe(100);
+    const buf = new Uint8Array(200);
+    expect(be.read(buf)).toBe(100);
+    expect([...buf.subarray(0, 100)]).toEqual([...bytes(100)]);
+    expect(be.write(bytes(3, 9))).toBe(3);
+    expect(dp.readable()).toBe(3);
+    expect(() => RingTable.attach(new SharedArrayBuffer(1024))).toThrow();
+  });
+
+  it('doorbells ring only when the peer armed, list the slot, and wake a waiter', async () => {
+    const t = RingTable.create({ slots: 70, capacity: 256 });
+    for (let i = 0; i < 65; i++) t.alloc();
+    const dp = t.endpoint(64, 'dataplane');
+    const be = t.endpoint(64, 'backend');
+    const bell = t.doorbell('backend');
+    dp.write(bytes(5));
+    expect(bell.takeReady()).toEqual([]); // backend did not ask
+    be.read(new Uint8Array(10));
+    expect(be.armRead()).toBe(true);
+    const waiting = bell.wait(5_000);
+    dp.write(bytes(5));
+    expect(await waiting).toEqual([64]);
+    // Producer blocked on a full ring is rung when the consumer drains.
+    const dpBell = t.doorbell('dataplane');
+    while (dp.write(bytes(256)) > 0);
+    expect(dp.armWrite()).toBe(true);
+    be.read(new Uint8Array(1));
+    expect(dpBell.takeReady()).toEqual([64]);
+  });
+
+  it('the wake hook runs only when the owner is parked', () => {
+    const t = RingTable.create({ slots: 2, capacity: 64 });
+    const slot = t.alloc()!;
+    let hooks = 0;
+    t.doorbell('dataplane').setWakeHook(() => hooks++);
+    const be = t.endpoint(slot, 'backend');
+    const dp = t.endpoint(slot, 'dataplane');
+    dp.armRead();
+    be.write(bytes(1));
+    expect(hooks).toBe(0); // dataplane not parked: it will poll its doorbell bits
+    expect(t.doorbell('dataplane').takeReady()).toEqual([slot]);
+    expect(t.doorbell('dataplane').prepareToPark()).toBe(true);
+    dp.read(new Uint8Array(8));
+    dp.armRead();
+    be.write(bytes(1));
+    expect(hooks).toBe(1);
+    be.shutdownWrite();
+    expect(hooks).toBe(1); // already woken, not parked again
+    expect(t.doorbell('dataplane').takeReady()).toEqual([slot]);
+  });
+
+  it('half-close and reset reach the peer in both directions', () => {
+    const t = RingTable.create({ slots: 1, capacity: 64 });
+    const slot = t.alloc()!;
+    const dp = t.endpoint(slot, 'dataplane');
+    const be = t.endpoint(slot, 'backend');
+    dp.write(bytes(4));
+    dp.shutdownWrite();
+    expect(dp.write(bytes(1))).toBe(0);
+    expect(be.readEnded).toBe(false);
+    be.read(new Uint8Array(8));
+    expect(be.readEnded).toBe(true);
+    // The other direction still flows after a half-close.
+    expect(be.write(bytes(2))).toBe(2);
+    be.shutdownWrite();
+    dp.read(new Uint8Array(8));
+    expect(dp.readEnded).toBe(true);
+
+    const s2 = (t.release(slot, 'dataplane'), t.release(slot, 'backend'), t.alloc()!);
+    const a = t.endpoint(s2, 'backend');
+    const b = t.endpoint(s2, 'dataplane');
+    expect(a.isReset || b.isReset || a.readEnded).toBe(false);
+    a.reset();
+    expect(b.isReset).toBe(true);
+    expect(b.write(bytes(1))).toBe(0);
+    expect(t.doorbell('dataplane').takeReady()).toEqual([s2]);
+  });
+});
