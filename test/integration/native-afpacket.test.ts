@@ -1,0 +1,350 @@
+// AF_PACKET device against real veth pairs and network namespaces (needs root).
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AfPacketDevice } from '../../src/native/af-packet-device.js';
+import { isNativeErrnoError } from '../../src/native/binding.js';
+import { FrameFlag, RxBatch, formatMac, type TxBatch } from '../../src/native/packet-device.js';
+import { createVethNamespace, execInNetns, ip, type VethNamespace } from '../../src/native/veth.js';
+
+const isRoot = process.getuid?.() === 0;
+const HOST_IP = '10.201.0.1';
+const PEER_IP = '10.201.0.2';
+
+// ---- tiny frame builders (test-only) ----
+function checksum(b: Uint8Array, start: number, end: number, initial = 0): number {
+  let s = initial;
+  for (let i = start; i + 1 < end; i += 2) s += (b[i]! << 8) | b[i + 1]!;
+  if ((end - start) & 1) s += b[end - 1]! << 8;
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+  return ~s & 0xffff;
+}
+const ip4 = (a: string) => Uint8Array.from(a.split('.').map(Number));
+function macBytes(s: string): Uint8Array {
+  return Uint8Array.from(s.split(':').map((x) => parseInt(x, 16)));
+}
+function ethernet(dst: Uint8Array, src: Uint8Array, type: number, payloadLen: number): Uint8Array {
+  const f = new Uint8Array(14 + payloadLen);
+  f.set(dst, 0);
+  f.set(src, 6);
+  f[12] = type >> 8;
+  f[13] = type & 0xff;
+  return f;
+}
+function arpReply(srcMac: Uint8Array, srcIp: string, dstMac: Uint8Array, dstIp: string): Uint8Array {
+  const f = ethernet(dstMac, srcMac, 0x0806, 28);
+  f.set([0, 1, 8, 0, 6, 4, 0, 2], 14);
+  f.set(srcMac, 22);
+  f.set(ip4(srcIp), 28);
+  f.set(dstMac, 32);
+  f.set(ip4(dstIp), 38);
+  return f;
+}
+/** IPv4/UDP frame; udpChecksum: 'valid' | a literal value to put in the field. */
+function udpFrame(
+  srcMac: Uint8Array,
+  dstMac: Uint8Array,
+  srcIp: string,
+  dstIp: string,
+  dport: number,
+  payload: Uint8Array,
+  udpChecksum: 'valid' | number,
+): Uint8Array {
+  const udpLen = 8 + payload.length;
+  const f = ethernet(dstMac, srcMac, 0x0800, 20 + udpLen);
+  f.set([0x45, 0, (20 + udpLen) >> 8, (20 + udpLen) & 0xff, 0, 1, 0x40, 0, 64, 17, 0, 0], 14);
+  f.set(ip4(srcIp), 26);
+  f.set(ip4(dstIp), 30);
+  const h = checksum(f, 14, 34);
+  f[24] = h >> 8;
+  f[25] = h & 0xff;
+  f.set([0x30, 0x39, dport >> 8, dport & 0xff, udpLen >> 8, udpLen & 0xff, 0, 0], 34);
+  f.set(payload, 42);
+  let c: number;
+  if (udpChecksum === 'valid') {
+    const pseudo = new Uint8Array(12);
+    pseudo.set(f.subarray(26, 34), 0);
+    pseudo[9] = 17;
+    pseudo[10] = udpLen >> 8;
+    pseudo[11] = udpLen & 0xff;
+    c = checksum(f, 34, 42 + payload.length, ~checksum(pseudo, 0, 12) & 0xffff) || 0xffff;
+  } else {
+    c = udpChecksum;
+  }
+  f[40] = c >> 8;
+  f[41] = c & 0xff;
+  return f;
+}
+function txBatchOf(frames: Uint8Array[], meta?: Uint16Array): TxBatch {
+  const data = new Uint8Array(frames.reduce((a, f) => a + f.length, 0));
+  const offsets = new Uint32Array(frames.length);
+  const lengths = new Uint32Array(frames.length);
+  let at = 0;
+  frames.forEach((f, i) => {
+    data.set(f, at);
+    offsets[i] = at;
+    lengths[i] = f.length;
+    at += f.length;
+  });
+  return { data, offsets, lengths, count: frames.length, meta };
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const ethType = (f: Uint8Array) => (f[12]! << 8) | f[13]!;
+
+/** Drains `dev` on every readiness into `into`; returns the number of wake-ups so far via the getter. */
+function collect(dev: AfPacketDevice, into: Uint8Array[], batch = RxBatch.packed(256)) {
+  let wakeups = 0;
+  const sizes: number[] = [];
+  dev.onReadable(() => {
+    wakeups++;
+    const n = dev.rxBatch(batch);
+    sizes.push(n);
+    for (let i = 0; i < n; i++) into.push(batch.frame(i).slice());
+  });
+  return { wakeups: () => wakeups, sizes };
+}
+
+async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > ms) throw new Error('timed out waiting for condition');
+    await sleep(10);
+  }
+}
+
+describe.skipIf(!isRoot)('AfPacketDevice on a veth pair', () => {
+  let topo: VethNamespace;
+  let dev: AfPacketDevice;
+  let peerMac: Uint8Array;
+
+  beforeAll(async () => {
+    topo = await createVethNamespace('opaf', { peerAddress: `${PEER_IP}/24` });
+    dev = AfPacketDevice.open(topo.host);
+    const link = JSON.parse(await ip(['-j', 'link', 'show', 'dev', topo.peer], topo.netns)) as { address: string }[];
+    peerMac = macBytes(link[0]!.address);
+  });
+
+  afterAll(async () => {
+    dev?.close();
+    await topo?.close();
+  });
+
+  it('reports ifindex, MAC, MTU and link state like `ip link`', async () => {
+    const [link] = JSON.parse(await ip(['-j', 'link', 'show', 'dev', topo.host])) as {
+      ifindex: number;
+      address: string;
+      mtu: number;
+    }[];
+    expect(dev.ifindex).toBe(link!.ifindex);
+    expect(formatMac(dev.mac)).toBe(link!.address);
+    expect(dev.mtu).toBe(link!.mtu);
+    expect(dev.fd).toBeGreaterThan(2);
+    expect(dev.offload).toBe(true);
+    expect(dev.linkState()).toEqual({ up: true, running: true });
+    expect(dev.txMaxFrame).toBeGreaterThanOrEqual(1514);
+  });
+
+  it('receives the ARP requests and ICMP echoes the namespace sends', async () => {
+    const got: Uint8Array[] = [];
+    collect(dev, got);
+    try {
+      // No static neighbour yet: the namespace's kernel asks who has HOST_IP.
+      await execInNetns(topo.netns, 'ping', ['-c', '1', '-W', '1', HOST_IP]).catch(() => undefined);
+      const arps = got.filter((f) => ethType(f) === 0x0806);
+      expect(arps.length).toBeGreaterThanOrEqual(1);
+      expect(arps[0]!.length).toBe(42);
+      expect(formatMac(arps[0]!.subarray(6, 12))).toBe(formatMac(peerMac));
+      expect(Array.from(arps[0]!.subarray(38, 42))).toEqual(Array.from(ip4(HOST_IP)));
+
+      // With a static neighbour, echo requests of two sizes arrive whole.
+      await ip(['neigh', 'replace', HOST_IP, 'lladdr', formatMac(dev.mac), 'dev', topo.peer], topo.netns);
+      got.length = 0;
+      await execInNetns(topo.netns, 'ping', ['-c', '2', '-i', '0.05', '-W', '0.2', '-s', '100', HOST_IP]).catch(() => undefined);
+      await execInNetns(topo.netns, 'ping', ['-c', '2', '-i', '0.05', '-W', '0.2', '-s', '1400', HOST_IP]).catch(() => undefined);
+      const echoes = got.filter((f) => ethType(f) === 0x0800 && f[23] === 1 && f[34] === 8);
+      // (the first ping's echo, queued behind ARP, is 98 bytes: size the later ones differently)
+      expect(echoes.map((f) => f.length).filter((l) => l !== 98)).toEqual([142, 142, 1442, 1442]);
+      for (const f of echoes) expect(checksum(f, 14, 34)).toBe(0);
+    } finally {
+      dev.onReadable(null);
+    }
+  });
+
+  it('reports CHECKSUM_PARTIAL UDP from the namespace with csum_start/csum_offset', async () => {
+    const got: Uint8Array[] = [];
+    const batch = RxBatch.packed(64);
+    const flags: number[] = [];
+    dev.onReadable(() => {
+      const n = dev.rxBatch(batch);
+      for (let i = 0; i < n; i++) {
+        const f = batch.frame(i);
+        if (ethType(f) === 0x0800 && f[23] === 17) {
+          got.push(f.slice());
+          flags.push(batch.flags(i), batch.csumStart(i), batch.csumOffset(i));
+        }
+      }
+    });
+    try {
+      await ip(['neigh', 'replace', HOST_IP, 'lladdr', formatMac(dev.mac), 'dev', topo.peer], topo.netns);
+      await execInNetns(topo.netns, 'python3', [
+        '-c',
+        `import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.sendto(b'x'*100, ('${HOST_IP}', 9999))`,
+      ]);
+      await until(() => got.length >= 1);
+      expect(got[0]!.length).toBe(14 + 20 + 8 + 100);
+      expect(flags[0]! & FrameFlag.CSUM_PARTIAL).toBe(FrameFlag.CSUM_PARTIAL);
+      expect(flags[1]).toBe(34); // checksum covers the UDP header onwards
+      expect(flags[2]).toBe(6); // UDP checksum field offset
+    } finally {
+      dev.onReadable(null);
+    }
+  });
+
+  it('transmits a batch the namespace side receives byte for byte, in few wake-ups', async () => {
+    const peerDev = AfPacketDevice.open(topo.peer, { netns: topo.netns });
+    const got: Uint8Array[] = [];
+    const c = collect(peerDev, got);
+    try {
+      const frames: Uint8Array[] = [];
+      for (let i = 0; i < 200; i++) {
+        const f = ethernet(peerMac, dev.mac, 0x88b5, 46 + (i % 50));
+        f[14] = i;
+        f[15] = 0x5a;
+        frames.push(f);
+      }
+      const r = dev.txBatch(txBatchOf(frames));
+      expect(r).toEqual({ accepted: 200, ringFull: false });
+      await until(() => got.length >= 200);
+      const ours = got.filter((f) => ethType(f) === 0x88b5 && f[15] === 0x5a);
+      expect(ours.length).toBe(200);
+      ours.forEach((f, i) => expect(f).toEqual(frames[i]));
+      // One kick, one RX block: far fewer wake-ups than frames.
+      expect(c.wakeups()).toBeLessThan(20);
+      expect(Math.max(...c.sizes)).toBeGreaterThan(10);
+      const s = dev.stats();
+      expect(s.txFrames).toBeGreaterThanOrEqual(200);
+    } finally {
+      peerDev.close();
+    }
+  });
+
+  it('answers ARP so the namespace learns our MAC', async () => {
+    // Remove the permanent entry earlier tests installed, so the namespace has to ask.
+    await ip(['neigh', 'del', HOST_IP, 'dev', topo.peer], topo.netns).catch(() => undefined);
+    const got: Uint8Array[] = [];
+    const batch = RxBatch.packed(64);
+    let replied = 0;
+    dev.onReadable(() => {
+      const n = dev.rxBatch(batch);
+      for (let i = 0; i < n; i++) {
+        const f = batch.frame(i);
+        got.push(f.slice());
+        // ARP request for HOST_IP -> reply from our MAC.
+        if (ethType(f) === 0x0806 && f[21] === 1 && f.subarray(38, 42).join('.') === HOST_IP) {
+          const reply = arpReply(dev.mac, HOST_IP, f.subarray(22, 28), f.subarray(28, 32).join('.'));
+          replied += dev.txBatch(txBatchOf([reply])).accepted;
+        }
+      }
+    });
+    try {
+      await execInNetns(topo.netns, 'ping', ['-c', '1', '-W', '0.3', HOST_IP]).catch(() => undefined);
+      expect(replied).toBeGreaterThanOrEqual(1);
+      const neigh = await ip(['neigh', 'show', HOST_IP, 'dev', topo.peer], topo.netns);
+      expect(neigh).toContain(formatMac(dev.mac));
+      expect(neigh).not.toContain('INCOMPLETE');
+    } finally {
+      dev.onReadable(null);
+    }
+  });
+
+  it('fills the L4 checksum when TX asks for offload', async () => {
+    await ip(['neigh', 'replace', HOST_IP, 'lladdr', formatMac(dev.mac), 'dev', topo.peer], topo.netns);
+    const port = 5555;
+    const receiver = spawn('ip', [
+      'netns', 'exec', topo.netns, 'python3', '-c',
+      `import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('${PEER_IP}', ${port})); s.settimeout(5); print(s.recvfrom(2048)[0].decode(), flush=True)`,
+    ]);
+    let out = '';
+    receiver.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<void>((r) => receiver.on('exit', () => r()));
+    try {
+      const enc = new TextEncoder();
+      // A wrong checksum without offload is dropped by the receiving stack; the same garbage with
+      // CSUM_PARTIAL is accepted because the checksum is now the device's job.
+      const bad = udpFrame(dev.mac, peerMac, HOST_IP, PEER_IP, port, enc.encode('bad'), 0xdead);
+      const good = udpFrame(dev.mac, peerMac, HOST_IP, PEER_IP, port, enc.encode('good'), 0xdead);
+      const meta = new Uint16Array(8);
+      meta.set([FrameFlag.CSUM_PARTIAL, 34, 6, 0], 4);
+      const t0 = Date.now();
+      while (out === '' && Date.now() - t0 < 4000) {
+        dev.txBatch(txBatchOf([bad, good], meta));
+        await sleep(100);
+      }
+      expect(out.trim()).toBe('good');
+      // A correctly checksummed frame without offload is accepted too (sanity of the builder).
+      expect(checksum(udpFrame(dev.mac, peerMac, HOST_IP, PEER_IP, port, enc.encode('x'), 'valid'), 14, 34)).toBe(0);
+    } finally {
+      if (receiver.exitCode === null) receiver.kill();
+      await exited;
+    }
+  });
+
+  it('reports a full TX ring instead of throwing', async () => {
+    const frames: Uint8Array[] = [];
+    for (let i = 0; i < 1500; i++) frames.push(ethernet(peerMac, dev.mac, 0x88b6, 46));
+    const before = dev.stats().txRingFull;
+    const r = dev.txBatch(txBatchOf(frames));
+    expect(r.accepted).toBeGreaterThanOrEqual(1024);
+    expect(r.accepted).toBeLessThan(1500);
+    expect(r.ringFull).toBe(true);
+    expect(dev.stats().txRingFull).toBe(before + 1);
+    await sleep(50);
+    expect(dev.txBatch(txBatchOf(frames.slice(0, 10))).accepted).toBe(10);
+  });
+
+  it('spreads RX over several fanout queues', async () => {
+    const multi = AfPacketDevice.open(topo.peer, { netns: topo.netns, rxQueues: 2 });
+    try {
+      expect(multi.rxQueueCount).toBe(2);
+      const frames: Uint8Array[] = [];
+      for (let i = 0; i < 64; i++) {
+        frames.push(udpFrame(dev.mac, peerMac, HOST_IP, PEER_IP, 20000 + i, Uint8Array.of(i), 'valid'));
+        frames[i]![35] = i; // vary the source port too: 64 flows
+      }
+      expect(dev.txBatch(txBatchOf(frames)).accepted).toBe(64);
+      const perQueue = [0, 0];
+      const b = RxBatch.packed(128);
+      await until(() => {
+        for (let q = 0; q < 2; q++) {
+          const n = multi.rxQueueBatch(q, b);
+          for (let i = 0; i < n; i++) if (b.frame(i)[23] === 17 && b.frame(i)[36] === 0x4e) perQueue[q]!++;
+        }
+        return perQueue[0]! + perQueue[1]! >= 64;
+      });
+      expect(perQueue[0]! + perQueue[1]!).toBe(64);
+      expect(perQueue[0]).toBeGreaterThan(0);
+      expect(perQueue[1]).toBeGreaterThan(0);
+    } finally {
+      multi.close();
+    }
+  });
+
+  it('sets the link down and up', async () => {
+    dev.setLinkUp(false);
+    expect(dev.linkState().up).toBe(false);
+    dev.setLinkUp(true);
+    expect(dev.linkState().up).toBe(true);
+  });
+
+  it('fails with the operation and errno name', () => {
+    let err: unknown;
+    try {
+      AfPacketDevice.open('opnosuch0');
+    } catch (e) {
+      err = e;
+    }
+    expect(isNativeErrnoError(err)).toBe(true);
+    expect(err).toMatchObject({ op: 'SIOCGIFINDEX', code: 'ENODEV' });
+    expect(() => AfPacketDevice.open(topo.peer, { netns: 'opnosuch-ns' })).toThrow(/open_netns: ENOENT/);
+    expect(() => AfPacketDevice.open(topo.peer)).toThrow(/ENODEV/); // exists only inside the namespace
+  });
+});
