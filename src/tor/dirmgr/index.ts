@@ -1,0 +1,5 @@
+export * from './counters.js';
+export * from './schedule.js';
+export * from './cache.js';
+export * from './accept.js';
+export * from './dirmgr.js';
