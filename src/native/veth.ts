@@ -68,6 +68,11 @@ export interface VethPairSpec {
   address?: string;
   peerAddress?: string;
   mtu?: number;
+  /**
+   * Cap on segments per GSO packet for both ends. 1 makes the peer's TCP send MTU-sized frames instead of
+   * GSO super-frames (what a consumer that cannot segment wants). Default: the kernel's.
+   */
+  gsoMaxSegs?: number;
   /** Bring both ends up. Default true. */
   up?: boolean;
 }
@@ -83,6 +88,10 @@ export async function createVethPair(spec: VethPairSpec): Promise<void> {
     if (spec.mtu !== undefined) {
       await ip(['link', 'set', spec.name, 'mtu', String(spec.mtu)]);
       await ip(['link', 'set', spec.peerName, 'mtu', String(spec.mtu)], peerNs);
+    }
+    if (spec.gsoMaxSegs !== undefined) {
+      await ip(['link', 'set', spec.name, 'gso_max_segs', String(spec.gsoMaxSegs)]);
+      await ip(['link', 'set', spec.peerName, 'gso_max_segs', String(spec.gsoMaxSegs)], peerNs);
     }
     if (spec.address) await ip(['addr', 'add', spec.address, 'dev', spec.name]);
     if (spec.peerAddress) await ip(['addr', 'add', spec.peerAddress, 'dev', spec.peerName], peerNs);
@@ -124,7 +133,7 @@ export interface VethNamespace {
 
 export async function createVethNamespace(
   prefix: string,
-  opts: { peerAddress?: string; address?: string; mtu?: number } = {},
+  opts: Pick<VethPairSpec, 'address' | 'peerAddress' | 'mtu' | 'gsoMaxSegs'> = {},
 ): Promise<VethNamespace> {
   const netns = uniqueName(`${prefix}n`);
   const host = uniqueName(`${prefix}h`);

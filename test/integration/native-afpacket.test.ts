@@ -1,5 +1,6 @@
 // AF_PACKET device against real veth pairs and network namespaces (needs root).
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AfPacketDevice } from '../../src/native/af-packet-device.js';
 import { isNativeErrnoError } from '../../src/native/binding.js';
@@ -346,5 +347,54 @@ describe.skipIf(!isRoot)('AfPacketDevice on a veth pair', () => {
     expect(err).toMatchObject({ op: 'SIOCGIFINDEX', code: 'ENODEV' });
     expect(() => AfPacketDevice.open(topo.peer, { netns: 'opnosuch-ns' })).toThrow(/open_netns: ENOENT/);
     expect(() => AfPacketDevice.open(topo.peer)).toThrow(/ENODEV/); // exists only inside the namespace
+  });
+});
+
+describe.skipIf(!isRoot)('AfPacketDevice offload metadata for TCP from a namespace', () => {
+  // Our end carries a kernel address and a kernel TCP listener here; the packet socket watches the traffic.
+  const HOST = '10.203.0.1';
+
+  async function tcpBurst(gsoMaxSegs: number | undefined): Promise<{ big: number; gso: number[]; partial: number }> {
+    const topo = await createVethNamespace('opgs', { address: `${HOST}/24`, peerAddress: '10.203.0.2/24', gsoMaxSegs });
+    const dev = AfPacketDevice.open(topo.host);
+    const server = createServer((s) => s.resume());
+    try {
+      await new Promise<void>((r) => server.listen(7777, HOST, r));
+      const batch = RxBatch.packed(256, 1 << 21);
+      const seen = { big: 0, gso: [] as number[], partial: 0 };
+      dev.onReadable(() => {
+        const n = dev.rxBatch(batch);
+        for (let i = 0; i < n; i++) {
+          if (batch.lengths[i]! > 1514) seen.big++;
+          if (batch.flags(i) & FrameFlag.GSO_TCPV4) seen.gso.push(batch.gsoSize(i));
+          if (batch.flags(i) & FrameFlag.CSUM_PARTIAL) seen.partial++;
+        }
+      });
+      await execInNetns(topo.netns, 'python3', [
+        '-c',
+        `import socket; s=socket.create_connection(('${HOST}', 7777)); s.sendall(b'y'*200000); s.close()`,
+      ]);
+      await sleep(50);
+      return seen;
+    } finally {
+      dev.close();
+      server.close();
+      await topo.close();
+    }
+  }
+
+  it('reports GSO super-frames with their segment size', async () => {
+    const seen = await tcpBurst(undefined);
+    expect(seen.big).toBeGreaterThan(0);
+    expect(seen.gso.length).toBe(seen.big);
+    expect(seen.gso.every((g) => g === 1448)).toBe(true);
+    expect(seen.partial).toBeGreaterThan(0);
+  });
+
+  it('sees only MTU-sized frames when the peer caps GSO at one segment', async () => {
+    const seen = await tcpBurst(1);
+    expect(seen.big).toBe(0);
+    expect(seen.gso).toEqual([]);
+    expect(seen.partial).toBeGreaterThan(100);
   });
 });
