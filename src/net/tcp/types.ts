@@ -1,0 +1,81 @@
+/** Shared TCP engine types: states, the application interface, the output sink and listeners. */
+import type { TcpConnection } from './connection.js';
+
+export const enum TcpState {
+  Closed = 0,
+  Listen = 1,
+  SynSent = 2,
+  SynReceived = 3,
+  Established = 4,
+  FinWait1 = 5,
+  FinWait2 = 6,
+  CloseWait = 7,
+  Closing = 8,
+  LastAck = 9,
+  TimeWait = 10,
+}
+
+export const TCP_STATE_NAMES = [
+  'CLOSED', 'LISTEN', 'SYN-SENT', 'SYN-RECEIVED', 'ESTABLISHED', 'FIN-WAIT-1', 'FIN-WAIT-2', 'CLOSE-WAIT',
+  'CLOSING', 'LAST-ACK', 'TIME-WAIT',
+] as const;
+
+/**
+ * Application (session layer) callbacks. They may read/write the connection's fifos and call the stack's
+ * `send/close/shutdownWrite/abort`; those requests take effect at the stack's next flush (input() and poll()
+ * end with one), so a callback never re-enters segment processing.
+ */
+export interface TcpAppHandler {
+  /** A passive open completed (the connection is ESTABLISHED). Return false to refuse it (RST). */
+  onAccept?(conn: TcpConnection): boolean | void;
+  /** An active open completed. */
+  onConnected?(conn: TcpConnection): void;
+  /** An active open failed: 'refused' (RST) or 'timeout' (SYN retransmissions exhausted). */
+  onConnectFailed?(conn: TcpConnection, reason: 'refused' | 'timeout'): void;
+  /** Data arrived in rxFifo; raised when rxFifo's event flag goes 0→1 (the app unsets it when it drains). */
+  onRx?(conn: TcpConnection): void;
+  /** txFifo space freed after the app armed a dequeue notification on it. */
+  onTxSpace?(conn: TcpConnection): void;
+  /** The peer sent FIN: no more data will arrive (half-close); the app may still send. */
+  onPeerClosed?(conn: TcpConnection): void;
+  /** The connection was reset (RST received, or retransmissions exhausted). `onClosed` follows. */
+  onReset?(conn: TcpConnection): void;
+  /** The connection is gone; the object must not be used afterwards. */
+  onClosed?(conn: TcpConnection): void;
+}
+
+/**
+ * Where segments go. For each segment the engine calls `reserve(maxLen)`; the sink points `txBuf`/`txOff`
+ * at space for at least maxLen bytes (e.g. a pool buffer after IP/Ethernet headroom) or returns false when
+ * none is available (the segment is counted as tx-no-buffer and recovered by retransmission). The engine
+ * writes the TCP segment there and calls `commit` with its length.
+ */
+export interface TcpSegmentSink {
+  txBuf: Uint8Array;
+  txOff: number;
+  reserve(maxLen: number): boolean;
+  commit(srcIp: number, dstIp: number, len: number): void;
+}
+
+export interface TcpListenOptions {
+  /** Override the stack's SYN backlog for this listener. */
+  backlog?: number;
+  /** Per-listener fifo sizes. */
+  rxFifoSize?: number;
+  txFifoSize?: number;
+}
+
+export interface TcpListener {
+  readonly localIp: number;
+  readonly localPort: number;
+  readonly handler: TcpAppHandler;
+  readonly backlog: number;
+  readonly rxFifoSize: number;
+  readonly txFifoSize: number;
+  /** Connections in SYN-RECEIVED created by this listener. */
+  halfOpen: number;
+  /** Connections accepted through this listener. */
+  accepted: number;
+  synCookiesSent: number;
+  synBacklogFull: number;
+}
