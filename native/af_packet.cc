@@ -420,8 +420,8 @@ class AfPacketSocket : public Napi::ObjectWrap<AfPacketSocket> {
     o.Set("txKickEagain", double(txKickEagain_));
     o.Set("txKickEnobufs", double(txKickEnobufs_));
     o.Set("txKickErrors", double(txKickErrors_));
-    o.Set("txLastErrno", txLastErrno_ ? Napi::Value(Napi::String::New(env, strerrorname_np(txLastErrno_)))
-                                      : env.Null());
+    const char* lastErr = txLastErrno_ ? strerrorname_np(txLastErrno_) : nullptr;
+    o.Set("txLastErrno", lastErr ? Napi::Value(Napi::String::New(env, lastErr)) : env.Null());
     return o;
   }
 

@@ -11,6 +11,9 @@ export interface AfPacketDeviceOptions extends Omit<AfPacketSocketOptions, 'fano
   fanoutGroup?: number;
 }
 
+const EMPTY_U8 = new Uint8Array(0);
+const EMPTY_U32 = new Uint32Array(0);
+
 export class AfPacketDevice implements PacketDevice {
   readonly name: string;
   readonly ifindex: number;
@@ -99,6 +102,11 @@ export class AfPacketDevice implements PacketDevice {
   txBatch(batch: TxBatch): TxResult {
     const accepted = this.queues[0]!.tx(batch.data, batch.offsets, batch.lengths, batch.count, batch.meta);
     return { accepted, ringFull: accepted < batch.count };
+  }
+
+  /** Re-kicks frames a previous txBatch left queued after a failed kick (EAGAIN, ENOBUFS, link down). */
+  flushTx(): void {
+    this.queues[0]!.tx(EMPTY_U8, EMPTY_U32, EMPTY_U32, 0);
   }
 
   onReadable(cb: (() => void) | null): void {

@@ -16,7 +16,7 @@ export class IpCommandError extends Error {
 }
 
 /** Runs a program and resolves with its stdout; rejects with IpCommandError (for `ip`) on a non-zero exit. */
-export function run(file: string, args: readonly string[], timeoutMs = 10_000): Promise<string> {
+export function runCommand(file: string, args: readonly string[], timeoutMs = 10_000): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(file, args, { timeout: timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) => {
       if (err) {
@@ -31,12 +31,12 @@ export function run(file: string, args: readonly string[], timeoutMs = 10_000): 
 
 /** `ip [-n netns] <args>` */
 export function ip(args: readonly string[], netns?: string): Promise<string> {
-  return run('ip', netns ? ['-n', netns, ...args] : args);
+  return runCommand('ip', netns ? ['-n', netns, ...args] : args);
 }
 
 /** Runs `cmd args` inside `netns` (`ip netns exec`) and resolves with its stdout. */
 export function execInNetns(netns: string, cmd: string, args: readonly string[], timeoutMs = 10_000): Promise<string> {
-  return run('ip', ['netns', 'exec', netns, cmd, ...args], timeoutMs);
+  return runCommand('ip', ['netns', 'exec', netns, cmd, ...args], timeoutMs);
 }
 
 let uniqueCounter = 0;
