@@ -1,0 +1,406 @@
+// A private Tor network of real C tor daemons on 127.0.0.1 (tor-client-guide §7): authorities, relays,
+// exits, an optional onion service and a reference client, each in its own data directory under one
+// temporary root. startTorNet resolves once the network is usable; stop() (or the exit hooks) end every
+// daemon by PID and remove the root.
+
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { startOriginServer, type OriginServer } from '../origin-server.js';
+import { registerForCleanup, removeTreeSync, unregisterFromCleanup } from './cleanup.js';
+import { fetchConsensus, missingRelays } from './consensus.js';
+import { killTorNow, readLog, sleep, spawnTor, stopTor, tailLines } from './daemon.js';
+import { formatDirAuthorityLine } from './dir-authority-line.js';
+import { createAuthorityKeys, createRelayIdentity } from './keys.js';
+import { allocatePorts } from './ports.js';
+import { socks5Probe } from './socks-probe.js';
+import { readStateFile, ROOT_PREFIX, sweepAbandonedRoots, writeOwnerRecord, writeStateFile, defaultStatePath } from './state.js';
+import { renderTorrc, votingSchedule, checkConsensusParams, type VotingSchedule } from './torrc.js';
+import type { TorNet, TorNetDescription, TorNetOptions, TorNode, TorRole } from './types.js';
+
+export type { TorNet, TorNetDescription, TorNetOptions, TorNode, TorRole } from './types.js';
+export { formatDirAuthorityLine, parseDirAuthorityLine, type DirAuthorityEntry } from './dir-authority-line.js';
+export { parseConsensusSummary, fetchConsensus, type ConsensusSummary, type ConsensusRelay } from './consensus.js';
+export { defaultStatePath, readStateFile, writeStateFile } from './state.js';
+export { renderTorrc, votingSchedule } from './torrc.js';
+
+const ONION_VIRTUAL_PORT = 80;
+const BIND_FAILURE = /Could not bind to|Address already in use|Failed to parse\/validate config|Reading config failed/;
+
+/** Thrown when bring-up fails; the message ends with each daemon's log tail. */
+export class TorNetError extends Error {
+  constructor(
+    message: string,
+    readonly logTails: string,
+    readonly portCollision = false,
+  ) {
+    super(`${message}\n${logTails}`);
+    this.name = 'TorNetError';
+  }
+}
+
+function renderTails(nodes: readonly TorNode[], lines: number): string {
+  return nodes
+    .map((n) => `----- ${n.nickname} (${n.role}, pid ${n.pid}) ${n.logFile} -----\n${tailLines(readLog(n.logFile), lines)}`)
+    .join('\n');
+}
+
+/** A network described by JSON and stopped by PID: shared by live and attached handles. */
+class TorNetHandle implements TorNet {
+  root: string;
+  dirAuthorityLines: string[];
+  authorities: TorNode[];
+  relays: TorNode[];
+  onionService?: TorNode;
+  client?: TorNode;
+  socksPort?: number;
+  onionAddress?: string;
+  onionVirtualPort?: number;
+  onionServiceTarget?: number;
+  consensusParams: string[];
+  votingIntervalSeconds: number;
+  bringUpMs: number;
+  startedAt: string;
+  /** An origin server started for the onion service; stopped with the network. */
+  ownedOrigin?: OriginServer;
+  private stopping?: Promise<void>;
+
+  constructor(
+    d: TorNetDescription,
+    private readonly ownsCleanupHooks: boolean,
+  ) {
+    this.root = d.root;
+    this.dirAuthorityLines = d.dirAuthorityLines;
+    this.authorities = d.authorities;
+    this.relays = d.relays;
+    this.onionService = d.onionService;
+    this.client = d.client;
+    this.socksPort = d.socksPort;
+    this.onionAddress = d.onionAddress;
+    this.onionVirtualPort = d.onionVirtualPort;
+    this.onionServiceTarget = d.onionServiceTarget;
+    this.consensusParams = d.consensusParams;
+    this.votingIntervalSeconds = d.votingIntervalSeconds;
+    this.bringUpMs = d.bringUpMs;
+    this.startedAt = d.startedAt;
+  }
+
+  nodes(): TorNode[] {
+    const all = [...this.authorities, ...this.relays];
+    if (this.onionService) all.push(this.onionService);
+    if (this.client) all.push(this.client);
+    return all.filter((n) => n.pid > 0);
+  }
+
+  describe(): TorNetDescription {
+    const d: TorNetDescription = {
+      root: this.root,
+      dirAuthorityLines: this.dirAuthorityLines,
+      authorities: this.authorities,
+      relays: this.relays,
+      consensusParams: this.consensusParams,
+      votingIntervalSeconds: this.votingIntervalSeconds,
+      bringUpMs: this.bringUpMs,
+      startedAt: this.startedAt,
+    };
+    if (this.onionService) d.onionService = this.onionService;
+    if (this.client) d.client = this.client;
+    if (this.socksPort !== undefined) d.socksPort = this.socksPort;
+    if (this.onionAddress !== undefined) d.onionAddress = this.onionAddress;
+    if (this.onionVirtualPort !== undefined) d.onionVirtualPort = this.onionVirtualPort;
+    if (this.onionServiceTarget !== undefined) d.onionServiceTarget = this.onionServiceTarget;
+    return JSON.parse(JSON.stringify(d)) as TorNetDescription;
+  }
+
+  logTails(lines = 20): string {
+    return renderTails(this.nodes(), lines);
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      const results = await Promise.allSettled(this.nodes().map((n) => stopTor(n.pid, n.torrcFile)));
+      await this.ownedOrigin?.stop();
+      await fsp.rm(this.root, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+      if (this.ownsCleanupHooks) unregisterFromCleanup(this);
+      const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed.length > 0) throw new Error(`tornet stop: ${failed.map((f) => String(f.reason)).join('; ')}`);
+    })();
+    return this.stopping;
+  }
+
+  teardownSync(): void {
+    for (const n of this.nodes()) killTorNow(n.pid, n.torrcFile);
+    removeTreeSync(this.root);
+  }
+}
+
+interface Plan {
+  root: string;
+  schedule: VotingSchedule;
+  consensusParams: string[];
+  owningPid?: number;
+  detached: boolean;
+  log: (line: string) => void;
+  deadline: number;
+  timeoutMs: number;
+}
+
+function node(role: TorRole, nickname: string, root: string): TorNode {
+  const dataDir = path.join(root, nickname);
+  return { role, nickname, pid: 0, dataDir, logFile: path.join(dataDir, 'tor.log'), torrcFile: path.join(dataDir, 'torrc') };
+}
+
+function timeLeft(plan: Plan, what: string): void {
+  if (Date.now() > plan.deadline) throw new Error(`tornet: timed out after ${plan.timeoutMs} ms waiting for ${what}`);
+}
+
+async function waitUntil(plan: Plan, what: string, net: TorNetHandle, check: () => Promise<boolean> | boolean, everyMs = 250): Promise<void> {
+  for (;;) {
+    for (const n of net.nodes()) {
+      const log = readLog(n.logFile);
+      if (BIND_FAILURE.test(log)) throw new PortOrConfigError(`${n.nickname} could not start: ${BIND_FAILURE.exec(log)![0]}`);
+      if (!fs.existsSync(`/proc/${n.pid}`)) throw new Error(`${n.nickname} (pid ${n.pid}) exited while waiting for ${what}`);
+    }
+    if (await check()) return;
+    timeLeft(plan, what);
+    await sleep(everyMs);
+  }
+}
+
+class PortOrConfigError extends Error {}
+
+async function consensusComplete(authorities: readonly TorNode[], expected: string[]): Promise<boolean> {
+  for (const a of authorities) {
+    try {
+      const c = await fetchConsensus(a.dirPort!);
+      if (c && missingRelays(c, expected).length === 0) return true;
+    } catch {
+      // Authority not serving yet.
+    }
+  }
+  return false;
+}
+
+function logHas(n: TorNode, pattern: RegExp, file = n.logFile): boolean {
+  return pattern.test(readLog(file));
+}
+
+async function bringUp(net: TorNetHandle, opts: Required<Pick<TorNetOptions, 'authorities' | 'relays' | 'exits' | 'referenceClient'>> & TorNetOptions, plan: Plan, origin?: OriginServer): Promise<void> {
+  const root = plan.root;
+  const authorities = Array.from({ length: opts.authorities }, (_, i) => node('authority', `auth${i}`, root));
+  const relays = [
+    ...Array.from({ length: opts.relays }, (_, i) => node('relay', `relay${i}`, root)),
+    ...Array.from({ length: opts.exits }, (_, i) => node('exit', `exit${i}`, root)),
+  ];
+  const onion = opts.onionService ? node('onion-service', 'onion0', root) : undefined;
+  const client = opts.referenceClient ? node('client', 'client0', root) : undefined;
+
+  const ports = await allocatePorts(authorities.length * 2 + relays.length + (client ? 1 : 0));
+  for (const a of authorities) {
+    a.orPort = ports.shift()!;
+    a.dirPort = ports.shift()!;
+  }
+  for (const r of relays) r.orPort = ports.shift()!;
+  if (client) client.socksPort = ports.shift()!;
+
+  const t0 = Date.now();
+  await Promise.all([
+    ...authorities.map(async (a) => {
+      a.v3ident = await createAuthorityKeys(a.dataDir, a.dirPort!);
+      Object.assign(a, await createRelayIdentity(a.dataDir, a.nickname, a.orPort!));
+    }),
+    ...relays.map(async (r) => Object.assign(r, await createRelayIdentity(r.dataDir, r.nickname, r.orPort!))),
+    ...[onion, client].filter((n): n is TorNode => n !== undefined).map((n) => fsp.mkdir(n.dataDir, { mode: 0o700 })),
+  ]);
+  plan.log(`tornet: keys ready in ${Date.now() - t0} ms`);
+
+  net.dirAuthorityLines = authorities.map((a) =>
+    formatDirAuthorityLine({ nickname: a.nickname, address: '127.0.0.1', orPort: a.orPort!, dirPort: a.dirPort!, v3ident: a.v3ident!, rsaFingerprint: a.rsaFingerprint! }),
+  );
+  net.authorities = authorities;
+  net.relays = relays;
+  net.onionService = onion;
+  net.client = client;
+  net.socksPort = client?.socksPort;
+
+  let onionTarget: number | undefined;
+  if (onion) {
+    onionTarget = typeof opts.onionService === 'object' ? opts.onionService.targetPort : origin!.port;
+    net.onionServiceTarget = onionTarget;
+    net.onionVirtualPort = ONION_VIRTUAL_PORT;
+  }
+
+  // Empty: stands in for the torrc defaults file and the GeoIP databases.
+  const empty = path.join(root, 'empty');
+  await fsp.writeFile(empty, '');
+  const all = [...authorities, ...relays, ...(onion ? [onion] : []), ...(client ? [client] : [])];
+  for (const n of all) {
+    const torrc = renderTorrc({
+      role: n.role,
+      nickname: n.nickname,
+      dataDir: n.dataDir,
+      dirAuthorityLines: net.dirAuthorityLines,
+      schedule: plan.schedule,
+      orPort: n.orPort,
+      dirPort: n.dirPort,
+      socksPort: n.socksPort,
+      consensusParams: n.role === 'authority' ? plan.consensusParams : undefined,
+      onionService: n === onion ? { dir: path.join(n.dataDir, 'hs'), virtualPort: ONION_VIRTUAL_PORT, targetPort: onionTarget! } : undefined,
+      owningPid: plan.owningPid,
+      emptyFile: empty,
+    });
+    await fsp.writeFile(n.torrcFile, torrc);
+  }
+  // Authorities first so relays' first descriptor uploads find them listening.
+  for (const n of all) {
+    n.pid = spawnTor(n.torrcFile, n.logFile, empty).pid;
+    writeOwnerRecord(root, { ownerPid: process.pid, detached: plan.detached, daemons: all.filter((d) => d.pid > 0).map((d) => ({ pid: d.pid, torrcFile: d.torrcFile })) });
+  }
+  plan.log(`tornet: ${all.length} daemons started under ${root}`);
+
+  const expected = [...authorities, ...relays].map((n) => n.rsaFingerprint!);
+  await waitUntil(plan, 'a consensus listing every relay', net, () => consensusComplete(authorities, expected), 500);
+  plan.log(`tornet: consensus lists all ${expected.length} relays after ${Date.now() - t0} ms`);
+
+  const bootstrapped = /Bootstrapped 100%/;
+  if (client) {
+    await waitUntil(plan, 'the reference client to bootstrap', net, () => logHas(client, bootstrapped));
+    plan.log(`tornet: reference client bootstrapped after ${Date.now() - t0} ms`);
+    if (opts.exits > 0) {
+      // Bootstrapped 100 only promises internal circuits; prove an exit stream to loopback works. The
+      // target is a throwaway listener: tor refuses streams to relays' own ports ("Tor over Tor").
+      const listener = await listenOnce();
+      try {
+        await waitUntil(plan, 'an exit stream through the reference client', net, () => probe(client, '127.0.0.1', listener.port), 500);
+      } finally {
+        await listener.close();
+      }
+      plan.log(`tornet: exit stream through the reference client works after ${Date.now() - t0} ms`);
+    }
+  }
+  if (onion) {
+    const hostname = path.join(onion.dataDir, 'hs', 'hostname');
+    const rendLog = path.join(onion.dataDir, 'rend.log');
+    await waitUntil(plan, 'the onion service to publish its descriptor', net, () =>
+      logHas(onion, bootstrapped) && logHas(onion, /hidden service descriptor: finished with status 200/, rendLog) && fs.existsSync(hostname),
+    );
+    net.onionAddress = fs.readFileSync(hostname, 'utf8').trim();
+    plan.log(`tornet: onion service ${net.onionAddress} published after ${Date.now() - t0} ms`);
+    if (client) {
+      const onionAddress = net.onionAddress;
+      await waitUntil(plan, `the onion service to be reachable through the reference client`, net, () =>
+        probe(client, onionAddress, ONION_VIRTUAL_PORT), 1000);
+      plan.log(`tornet: onion service reachable after ${Date.now() - t0} ms`);
+    }
+  }
+}
+
+/** A loopback TCP listener that accepts and closes connections: a target for exit probes. */
+async function listenOnce(): Promise<{ port: number; close(): Promise<void> }> {
+  const server = createServer((sock) => sock.destroy());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: '127.0.0.1', port: 0 }, () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function probe(client: TorNode, host: string, port: number): Promise<boolean> {
+  try {
+    return (await socks5Probe(client.socksPort!, host, port, 30_000)) === 0;
+  } catch {
+    return false;
+  }
+}
+
+function normalize(opts: TorNetOptions) {
+  const n = (v: number | undefined, d: number, min: number, what: string): number => {
+    const x = v ?? d;
+    if (!Number.isInteger(x) || x < min) throw new RangeError(`tornet: ${what} must be an integer >= ${min}`);
+    return x;
+  };
+  return {
+    ...opts,
+    authorities: n(opts.authorities, 3, 1, 'authorities'),
+    relays: n(opts.relays, 3, 0, 'relays'),
+    exits: n(opts.exits, 2, 0, 'exits'),
+    referenceClient: opts.referenceClient ?? true,
+  };
+}
+
+async function attempt(opts: ReturnType<typeof normalize>, started: number): Promise<TorNet> {
+  const parent = opts.rootDir ?? os.tmpdir();
+  await fsp.mkdir(parent, { recursive: true });
+  const swept = sweepAbandonedRoots(parent);
+  const log = opts.log ?? (() => undefined);
+  if (swept.length > 0) log(`tornet: removed abandoned ${swept.join(', ')}`);
+  const root = await fsp.mkdtemp(path.join(parent, ROOT_PREFIX));
+  const owned = opts.ownedByThisProcess ?? true;
+  writeOwnerRecord(root, { ownerPid: process.pid, detached: !owned, daemons: [] });
+  const timeoutMs = opts.timeoutMs ?? 150_000;
+  const plan: Plan = {
+    root,
+    schedule: votingSchedule(opts.votingIntervalSeconds ?? 10, opts.consensusIntervalsValid ?? 3),
+    consensusParams: checkConsensusParams(opts.consensusParams ?? []),
+    owningPid: owned ? process.pid : undefined,
+    detached: !owned,
+    log,
+    deadline: started + timeoutMs,
+    timeoutMs,
+  };
+  let origin: OriginServer | undefined;
+  const net = new TorNetHandle(
+    { root, dirAuthorityLines: [], authorities: [], relays: [], consensusParams: plan.consensusParams, votingIntervalSeconds: plan.schedule.interval, bringUpMs: 0, startedAt: new Date(started).toISOString() },
+    true,
+  );
+  registerForCleanup(net);
+  try {
+    if (opts.onionService === true) {
+      origin = await startOriginServer();
+      net.ownedOrigin = origin;
+    }
+    await bringUp(net, opts, plan, origin);
+    net.bringUpMs = Date.now() - started;
+    log(`tornet: usable after ${net.bringUpMs} ms`);
+    // A network meant to outlive this process must survive its exit hooks.
+    if (!owned) unregisterFromCleanup(net);
+    return net;
+  } catch (e) {
+    const tails = net.logTails(25);
+    await net.stop().catch(() => undefined);
+    throw new TorNetError(`tornet: bring-up failed: ${(e as Error).message}`, tails, e instanceof PortOrConfigError);
+  }
+}
+
+/** Starts the network and resolves once it is usable; rejects (after tearing everything down) with log tails. */
+export async function startTorNet(opts: TorNetOptions = {}): Promise<TorNet> {
+  const normalized = normalize(opts);
+  const started = Date.now();
+  try {
+    return await attempt(normalized, started);
+  } catch (e) {
+    // Another process may take a port between our check and tor's bind: one retry with fresh ports.
+    if (e instanceof TorNetError && e.portCollision && /Could not bind|already in use/.test(e.message)) {
+      normalized.log?.('tornet: port collision, retrying with fresh ports');
+      return attempt(normalized, Date.now());
+    }
+    throw e;
+  }
+}
+
+/**
+ * Attaches to a network started elsewhere (e.g. `npm run tornet -- up`). stop() on the returned handle
+ * stops that network; a test that only borrows it should not call stop().
+ */
+export function loadTorNetState(file = defaultStatePath()): TorNet {
+  return new TorNetHandle(readStateFile(file), false);
+}
+
+export function saveTorNetState(net: TorNet, file = defaultStatePath()): string {
+  return writeStateFile(net.describe(), file);
+}
