@@ -5,6 +5,17 @@
 #include <unistd.h>
 #include <cerrno>
 
+// Reads the fd argument; throws (and returns -1) unless it is a non-negative integer.
+static int FdArg(const Napi::CallbackInfo& info) {
+  if (!info[0].IsNumber()) {
+    ThrowType(info.Env(), "fd must be a number");
+    return -1;
+  }
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  if (fd < 0) ThrowErrno(info.Env(), "fd", EBADF);
+  return fd;
+}
+
 static Napi::Value EventfdCreate(const Napi::CallbackInfo& info) {
   int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (fd < 0) return ThrowErrno(info.Env(), "eventfd", errno);
@@ -12,14 +23,16 @@ static Napi::Value EventfdCreate(const Napi::CallbackInfo& info) {
 }
 
 static Napi::Value EventfdSignal(const Napi::CallbackInfo& info) {
-  int fd = info[0].As<Napi::Number>().Int32Value();
+  int fd = FdArg(info);
+  if (fd < 0) return info.Env().Undefined();
   uint64_t one = 1;
   if (write(fd, &one, sizeof one) < 0 && errno != EAGAIN) return ThrowErrno(info.Env(), "eventfd_write", errno);
   return info.Env().Undefined();
 }
 
 static Napi::Value EventfdClear(const Napi::CallbackInfo& info) {
-  int fd = info[0].As<Napi::Number>().Int32Value();
+  int fd = FdArg(info);
+  if (fd < 0) return info.Env().Undefined();
   uint64_t v = 0;
   ssize_t n = read(fd, &v, sizeof v);
   if (n < 0 && errno != EAGAIN) return ThrowErrno(info.Env(), "eventfd_read", errno);
@@ -27,7 +40,8 @@ static Napi::Value EventfdClear(const Napi::CallbackInfo& info) {
 }
 
 static Napi::Value CloseFd(const Napi::CallbackInfo& info) {
-  int fd = info[0].As<Napi::Number>().Int32Value();
+  int fd = FdArg(info);
+  if (fd < 0) return info.Env().Undefined();
   if (close(fd) < 0) return ThrowErrno(info.Env(), "close", errno);
   return info.Env().Undefined();
 }

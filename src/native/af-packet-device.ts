@@ -13,6 +13,7 @@ export interface AfPacketDeviceOptions extends Omit<AfPacketSocketOptions, 'fano
 
 const EMPTY_U8 = new Uint8Array(0);
 const EMPTY_U32 = new Uint32Array(0);
+let fanoutCounter = 0;
 
 export class AfPacketDevice implements PacketDevice {
   readonly name: string;
@@ -52,7 +53,8 @@ export class AfPacketDevice implements PacketDevice {
       let group = 0;
       if (n > 1) {
         const ifindex = native.ifQuery(name, options.netns).ifindex;
-        group = fanoutGroup ?? (((process.pid << 4) ^ ifindex) & 0xffff || 1);
+        // Group ids are shared by the whole network namespace: mix in the pid and a per-process counter.
+        group = fanoutGroup ?? ((process.pid * 131 + ifindex * 17 + fanoutCounter++) & 0xffff || 1);
       }
       for (let i = 0; i < n; i++) queues.push(new native.AfPacketSocket(name, { ...socketOptions, fanoutGroup: group }));
     } catch (e) {
