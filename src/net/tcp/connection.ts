@@ -390,10 +390,12 @@ export class TcpConnection implements TimerOwner {
     }
     if (!acceptable) {
       // Zero-window probes and stale duplicates land here; the ACK tells the peer where we are.
+      this.count(TcpCounter.OutOfWindow);
       if (!(fl & TcpFlag.RST)) {
-        this.count(TcpCounter.OutOfWindow);
         this.flags |= F_ACK_NOW;
-      } else this.count(TcpCounter.OutOfWindow);
+        // A retransmitted FIN in TIME-WAIT restarts the 2·MSL wait (RFC 9293 §3.10.7.4).
+        if (this.state === TcpState.TimeWait && (fl & TcpFlag.FIN)) this.closeAt = now + cfg.timeWaitMs;
+      }
       return;
     }
 
@@ -735,25 +737,26 @@ export class TcpConnection implements TimerOwner {
         this.state = TcpState.CloseWait;
         break;
       case TcpState.FinWait1:
-        if ((this.flags & F_FIN_SENT) && seqGt(this.sndUna, this.finSeq)) this.enterTimeWait(now);
+        if ((this.flags & F_FIN_SENT) && seqGt(this.sndUna, this.finSeq)) this.enterTimeWait(now, false);
         else this.state = TcpState.Closing;
         break;
       case TcpState.FinWait2:
-        this.enterTimeWait(now);
+        this.enterTimeWait(now, false);
         break;
       default:
         break;
     }
     this.app.onPeerClosed?.(this);
+    if (this.state === TcpState.TimeWait) this.notifyClosed(false);
   }
 
-  private enterTimeWait(now: number): void {
+  private enterTimeWait(now: number, notify = true): void {
     this.state = TcpState.TimeWait;
     this.rtoAt = Infinity;
     this.persistAt = Infinity;
     this.closeAt = now + this.ctx.config.timeWaitMs;
     // The app is done with this connection; TIME-WAIT is the stack's business.
-    this.notifyClosed(false);
+    if (notify) this.notifyClosed(false);
   }
 
   // --- app requests (applied at flush) --------------------------------------------------------------------
