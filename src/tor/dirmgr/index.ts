@@ -3,3 +3,4 @@ export * from './schedule.js';
 export * from './cache.js';
 export * from './accept.js';
 export * from './dirmgr.js';
+export * from './refresher.js';

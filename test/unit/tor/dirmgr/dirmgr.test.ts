@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
-import { DirBootstrapError, DirCounters, DirMgr, acceptCerts, acceptMicrodescs, nextConsensusFetchTime, retryDelayMs, type DirServer } from '../../../../src/tor/dirmgr/index.js';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { DirBootstrapError, DirCounters, DirMgr, startDirRefresh, acceptCerts, acceptMicrodescs, nextConsensusFetchTime, retryDelayMs, type DirServer } from '../../../../src/tor/dirmgr/index.js';
 import { parseAuthCerts, parseDirAuthorityLine, parseMdConsensus } from '../../../../src/tor/netdoc/index.js';
 
 const fixtures = fileURLToPath(new URL('../../../fixtures/tor/netdoc/', import.meta.url));
@@ -173,5 +173,44 @@ describe('refresh schedule', () => {
     }
     expect(retryDelayMs(0, { next: () => 0 })).toBe(500);
     expect(retryDelayMs(40, { next: () => 0.999 })).toBeLessThanOrEqual(60_000);
+  });
+});
+
+describe('refresh loop', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('fetches no earlier than scheduled and backs off when nothing newer arrives', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    vi.setSystemTime(consensus.validAfter);
+    const log: string[] = [];
+    const mgr = new DirMgr({ authorities, servers: [fakeServer('a', goodHandler, log)], rng: { next: () => 0 }, netDirOptions: { testNetwork: true } });
+    await mgr.bootstrap();
+    const settle = async () => {
+      for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    };
+    const fetched = () => log.filter((p) => p.includes('consensus')).length;
+    expect(fetched()).toBe(1);
+    const installed: unknown[] = [];
+    const refresher = startDirRefresh(mgr, { onNetDir: (d) => installed.push(d), rng: { next: () => 0 } });
+    const at = mgr.nextRefreshAt()!;
+    await vi.advanceTimersByTimeAsync(at - Date.now() - 1);
+    await settle();
+    expect(fetched()).toBe(1);
+    await vi.advanceTimersByTimeAsync(2);
+    await settle();
+    expect(fetched()).toBe(2);
+    expect(refresher.attempts).toBe(1);
+    // Same consensus again: not installed, retried after the (jittered) back-off, not in a tight loop.
+    await vi.advanceTimersByTimeAsync(400);
+    await settle();
+    expect(fetched()).toBe(2);
+    await vi.advanceTimersByTimeAsync(200);
+    await settle();
+    expect(fetched()).toBe(3);
+    expect(installed).toEqual([]);
+    refresher.stop();
+    await vi.advanceTimersByTimeAsync(120_000);
+    await settle();
+    expect(fetched()).toBe(3);
   });
 });
