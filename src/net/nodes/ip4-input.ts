@@ -14,13 +14,15 @@ const ERR_TOO_SHORT = 0;
 const ERR_BAD_VERSION = 1;
 const ERR_BAD_IHL = 2;
 const ERR_BAD_LENGTH = 3;
-const ERR_BAD_CHECKSUM = 4;
-const ERR_TTL_ZERO = 5;
-const ERR_FRAGMENT = 6;
-const ERR_BAD_SOURCE = 7;
-const ERR_NOT_FOR_US = 8;
+const ERR_TRUNCATED = 4;
+const ERR_BAD_CHECKSUM = 5;
+const ERR_TTL_ZERO = 6;
+const ERR_FRAGMENT = 7;
+const ERR_BAD_SOURCE = 8;
+const ERR_NOT_FOR_US = 9;
 
-const CHECK_TO_ERROR = [-1, ERR_TOO_SHORT, ERR_BAD_VERSION, ERR_BAD_IHL, ERR_BAD_LENGTH, ERR_BAD_CHECKSUM];
+/** Ipv4Check result → error code. */
+const CHECK_TO_ERROR = [-1, ERR_TOO_SHORT, ERR_BAD_VERSION, ERR_BAD_IHL, ERR_BAD_LENGTH, ERR_TRUNCATED, ERR_BAD_CHECKSUM];
 
 interface Ip4Trace {
   readonly src: number;
@@ -52,7 +54,8 @@ export function ip4InputNode(net: NetMain): InternalNodeDesc {
       { name: 'too-short', description: 'ip4 length < 20 bytes', severity: 'error' },
       { name: 'bad-version', description: 'ip4 version != 4', severity: 'error' },
       { name: 'bad-header-length', description: 'ip4 header length (IHL) invalid', severity: 'error' },
-      { name: 'bad-length', description: 'ip4 total length invalid', severity: 'error' },
+      { name: 'bad-length', description: 'ip4 total length < header length', severity: 'error' },
+      { name: 'truncated', description: 'ip4 length > l2 length', severity: 'error' },
       { name: 'bad-checksum', description: 'ip4 bad header checksum', severity: 'error' },
       { name: 'ttl-zero', description: 'ip4 ttl zero', severity: 'error' },
       { name: 'fragment', description: 'ip4 fragments not supported', severity: 'warn' },

@@ -21,9 +21,11 @@ export const Ipv4Check = {
   BAD_VERSION: 2,
   /** IHL below 5 words or past the end of the bytes. */
   BAD_IHL: 3,
-  /** Total length below the header length or past the end of the bytes. */
+  /** Total length below the header length. */
   BAD_LENGTH: 4,
-  BAD_CHECKSUM: 5,
+  /** Total length past the end of the bytes present (a truncated datagram). */
+  LENGTH_EXCEEDS_DATA: 5,
+  BAD_CHECKSUM: 6,
 } as const;
 export type Ipv4CheckResult = (typeof Ipv4Check)[keyof typeof Ipv4Check];
 
@@ -125,7 +127,8 @@ export class Ipv4Packet {
     const hl = this.headerLen;
     if (hl < IPV4_HEADER_LEN || hl > this.len) return Ipv4Check.BAD_IHL;
     const total = this.totalLen;
-    if (total < hl || total > this.len) return Ipv4Check.BAD_LENGTH;
+    if (total < hl) return Ipv4Check.BAD_LENGTH;
+    if (total > this.len) return Ipv4Check.LENGTH_EXCEEDS_DATA;
     if (verifyChecksum && !this.verifyChecksum()) return Ipv4Check.BAD_CHECKSUM;
     return Ipv4Check.OK;
   }

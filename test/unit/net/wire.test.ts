@@ -64,7 +64,7 @@ describe('ipv4', () => {
     expect(check((b) => (b[0] = 0x65))).toBe(Ipv4Check.BAD_VERSION);
     expect(check((b) => (b[0] = 0x44))).toBe(Ipv4Check.BAD_IHL);
     expect(check((b) => (b[0] = 0x4f), 40)).toBe(Ipv4Check.BAD_IHL);
-    expect(check((b) => (b[3] = 0x74))).toBe(Ipv4Check.BAD_LENGTH);
+    expect(check((b) => (b[3] = 0x74))).toBe(Ipv4Check.LENGTH_EXCEEDS_DATA);
     expect(check((b) => ((b[2] = 0), (b[3] = 10)))).toBe(Ipv4Check.BAD_LENGTH);
     expect(check((b) => (b[8] = 63))).toBe(Ipv4Check.BAD_CHECKSUM);
     expect(check(() => {})).toBe(Ipv4Check.OK);
