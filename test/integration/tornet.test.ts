@@ -1,0 +1,167 @@
+// Acceptance for the private Tor network harness: 3 authorities, 5 relays (2 exits), an onion service and the
+// reference C tor client come up in under 90 s; a 10 MB download and an upload go through the reference
+// client's SOCKS port to the origin on 127.0.0.1; the onion service answers; stop() leaves nothing behind.
+
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deterministicBytesSha256, startOriginServer, type OriginServer } from '../harness/origin-server.js';
+import { fetchConsensus, parseDirAuthorityLine, startTorNet, TorNetError, type TorNet } from '../harness/tornet/index.js';
+
+interface CurlResult {
+  code: number;
+  sha256: string;
+  bytes: number;
+  stderr: string;
+}
+
+/** Runs curl through the reference client, hashing stdout as it streams. */
+function curl(args: string[]): Promise<CurlResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('curl', ['-sS', '--fail', '--max-time', '60', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const h = createHash('sha256');
+    let bytes = 0;
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      h.update(c);
+      bytes += c.length;
+    });
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, sha256: h.digest('hex'), bytes, stderr }));
+  });
+}
+
+/** PIDs of live processes whose command line mentions `needle` (our daemons name their torrc under the root). */
+function processesMentioning(needle: string): number[] {
+  const found: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle)) found.push(Number(entry));
+    } catch {
+      // Exited while we looked.
+    }
+  }
+  return found;
+}
+
+describe('tornet: private network of C tor daemons', () => {
+  let origin: OriginServer;
+  let net: TorNet;
+  const progress: string[] = [];
+
+  beforeAll(async () => {
+    origin = await startOriginServer();
+    try {
+      net = await startTorNet({
+        authorities: 3,
+        relays: 3,
+        exits: 2,
+        onionService: { targetPort: origin.port },
+        referenceClient: true,
+        consensusParams: ['sendme_accept_min_version=1'],
+        log: (line) => progress.push(line),
+      });
+    } catch (e) {
+      await origin.stop();
+      throw e;
+    }
+    console.log(`${progress.join('\n')}\ntornet bring-up: ${net.bringUpMs} ms`);
+  }, 180_000);
+
+  afterAll(async () => {
+    await net?.stop();
+    await origin?.stop();
+  });
+
+  it('comes up in under 90 s with every node described', async () => {
+    expect(net.bringUpMs).toBeLessThan(90_000);
+    expect(net.authorities).toHaveLength(3);
+    expect(net.relays).toHaveLength(5);
+    expect(net.relays.filter((r) => r.role === 'exit')).toHaveLength(2);
+    for (const n of [...net.authorities, ...net.relays]) {
+      expect(n.rsaFingerprint).toMatch(/^[0-9A-F]{40}$/);
+      expect(n.ed25519Id).toMatch(/^[A-Za-z0-9+/]{43}$/);
+      expect(n.orPort).toBeGreaterThan(0);
+      expect(fs.existsSync(n.dataDir)).toBe(true);
+    }
+    expect(net.onionAddress).toMatch(/^[a-z2-7]{56}\.onion$/);
+    expect(net.socksPort).toBe(net.client?.socksPort);
+
+    const parsed = net.dirAuthorityLines.map(parseDirAuthorityLine);
+    expect(parsed.map((p) => p.v3ident)).toEqual(net.authorities.map((a) => a.v3ident));
+    expect(parsed.map((p) => p.rsaFingerprint)).toEqual(net.authorities.map((a) => a.rsaFingerprint));
+    expect(parsed.map((p) => p.dirPort)).toEqual(net.authorities.map((a) => a.dirPort));
+  });
+
+  it('serves a consensus that lists every relay and carries the extra parameter', async () => {
+    const consensus = await fetchConsensus(net.authorities[0]!.dirPort!);
+    expect(consensus).toBeDefined();
+    const listed = new Map(consensus!.relays.map((r) => [r.rsaFingerprint, r]));
+    for (const n of [...net.authorities, ...net.relays]) {
+      const r = listed.get(n.rsaFingerprint!);
+      expect(r, n.nickname).toBeDefined();
+      expect(r!.nickname).toBe(n.nickname);
+      expect(r!.orPort).toBe(n.orPort);
+      expect(r!.flags).toEqual(expect.arrayContaining(['Running', 'Valid', 'Guard', 'HSDir']));
+    }
+    expect(consensus!.params['sendme_accept_min_version']).toBe(1);
+  });
+
+  it('fetches 10 MB from the origin through the reference client', async () => {
+    const size = 10 * 1024 * 1024;
+    const r = await curl(['--socks5-hostname', `127.0.0.1:${net.socksPort}`, origin.url(`/bytes/${size}`)]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.bytes).toBe(size);
+    expect(r.sha256).toBe(deterministicBytesSha256(size));
+  }, 90_000);
+
+  it('uploads to the origin through the reference client', async () => {
+    const size = 300_000;
+    const file = `${net.root}/upload.bin`;
+    const body = Buffer.alloc(size, 0x5a);
+    fs.writeFileSync(file, body);
+    const r = await curl(['--socks5-hostname', `127.0.0.1:${net.socksPort}`, '--data-binary', `@${file}`, origin.url('/upload')]);
+    expect(r.code).toBe(0);
+    const sha = createHash('sha256').update(body).digest('hex');
+    expect(origin.uploads.at(-1)).toEqual({ bytes: size, sha256: sha });
+  }, 60_000);
+
+  it('reaches the onion service through the reference client', async () => {
+    const size = 1_000_000;
+    const r = await curl(['--socks5-hostname', `127.0.0.1:${net.socksPort}`, `http://${net.onionAddress}/bytes/${size}`]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.sha256).toBe(deterministicBytesSha256(size));
+  }, 60_000);
+
+  it('stops every daemon and removes its directories', async () => {
+    const pids = [...net.authorities, ...net.relays, net.onionService!, net.client!].map((n) => n.pid);
+    expect(processesMentioning(net.root).sort()).toEqual([...pids].sort());
+    await net.stop();
+    for (const pid of pids) expect(fs.existsSync(`/proc/${pid}/cmdline`) && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(net.root)).toBe(false);
+    expect(processesMentioning(net.root)).toEqual([]);
+    expect(fs.existsSync(net.root)).toBe(false);
+    await net.stop(); // idempotent
+  }, 30_000);
+});
+
+describe('tornet: failed bring-up', () => {
+  it('times out with log tails and leaves nothing behind', async () => {
+    const err = await startTorNet({ authorities: 1, relays: 0, exits: 0, referenceClient: false, timeoutMs: 3_000 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(TorNetError);
+    const message = (err as TorNetError).message;
+    expect(message).toMatch(/timed out after 3000 ms/);
+    expect((err as TorNetError).logTails).toMatch(/----- auth0 \(authority, pid \d+\)/);
+    const root = /(\/\S+\/onionplane-tornet-[^/\s]+)\//.exec(message)?.[1];
+    expect(root).toBeDefined();
+    expect(fs.existsSync(root!)).toBe(false);
+    expect(processesMentioning(root!)).toEqual([]);
+  }, 60_000);
+});
