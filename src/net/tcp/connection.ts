@@ -195,6 +195,7 @@ export class TcpConnection implements TimerOwner {
     this.sndUna = iss;
     this.sndNxt = iss;
     this.sndMax = iss;
+    this.recover = iss;
     this.tsOffset = tsOffset;
     this.state = TcpState.SynSent;
     this.sendSyn(now);
@@ -211,6 +212,7 @@ export class TcpConnection implements TimerOwner {
     this.sndUna = iss;
     this.sndNxt = iss;
     this.sndMax = iss;
+    this.recover = iss;
     this.tsOffset = tsOffset;
     this.sndWnd = seg.window; // never scaled in a SYN
     this.applyPeerSynOptions(o);
@@ -233,6 +235,7 @@ export class TcpConnection implements TimerOwner {
     this.sndUna = (iss + 1) >>> 0;
     this.sndNxt = this.sndUna;
     this.sndMax = this.sndUna;
+    this.recover = iss;
     this.tsOffset = tsOffset;
     const cfg = this.ctx.config;
     if (o.tsPresent && cfg.timestamps) { this.flags |= F_TS; this.tsRecent = o.tsVal; }
@@ -708,16 +711,16 @@ export class TcpConnection implements TimerOwner {
       this.bytesIn += adv;
       this.count(TcpCounter.DataBytesIn, adv);
       if (hadOoo) this.flags |= F_ACK_NOW; // RFC 5681 §4.2: ACK at once when a hole is (partly) filled
-      if ((this.flags & F_FIN_OOO) && this.rcvFinSeq === this.rcvNxt) {
-        this.flags &= ~F_FIN_OOO;
-        this.receiveFin(now);
-      }
       // Delayed ACK: at least every second full-sized segment (RFC 5681 §4.2).
       this.segsUnacked++;
       const cfg = this.ctx.config;
       if (this.segsUnacked >= 2 || cfg.delayedAckMs === 0) this.flags |= F_ACK_NOW;
       else if (this.delackAt === Infinity) this.delackAt = now + cfg.delayedAckMs;
       if (rx.setEvent()) this.app.onRx?.(this);
+      if ((this.flags & F_FIN_OOO) && this.rcvFinSeq === this.rcvNxt) {
+        this.flags &= ~F_FIN_OOO;
+        this.receiveFin(now);
+      }
     } else {
       // Out of order: keep it in the rx fifo beyond tail and send a duplicate ACK with SACK at once.
       this.count(TcpCounter.OooSegmentsIn);
