@@ -22,6 +22,7 @@ interface WaitAsyncResult {
   value: Promise<'ok' | 'timed-out'> | 'not-equal' | 'timed-out' | 'ok';
 }
 type WaitAsyncFn = (ta: Int32Array, index: number, value: number, timeout?: number) => WaitAsyncResult;
+const noop = () => {};
 const waitAsync = (Atomics as unknown as { waitAsync: WaitAsyncFn }).waitAsync;
 
 export class Doorbell {
@@ -93,13 +94,22 @@ export class Doorbell {
 
   /**
    * Sleep without blocking the thread until rung (or `timeoutMs`); resolves with the ready slots.
-   * Uses Atomics.waitAsync, so it suits workers and the main thread alike.
+   * Uses Atomics.waitAsync, so it suits workers and the main thread alike. A pending waitAsync does not
+   * keep a thread's event loop alive, so by default a timer handle does while parked (one per sleep,
+   * not per chunk); pass keepAlive=false when something else (a socket, a port listener) already does.
    */
-  async wait(timeoutMs?: number): Promise<number[]> {
+  async wait(timeoutMs?: number, keepAlive = true): Promise<number[]> {
     const seq = Atomics.load(this.words, W_SEQ);
     if (this.prepareToPark()) {
       const r = waitAsync(this.words, W_SEQ, seq, timeoutMs);
-      if (r.async) await r.value;
+      if (r.async) {
+        const hold = keepAlive ? setTimeout(noop, timeoutMs ?? 0x7fffffff) : undefined;
+        try {
+          await r.value;
+        } finally {
+          if (hold) clearTimeout(hold);
+        }
+      }
       this.unpark();
     }
     return this.takeReady();
