@@ -31,8 +31,15 @@ export interface ApiRequestContext {
   readonly registry: ApiRegistry;
   /** Sends the service's reply (context filled in, retval 0 unless given). Once per request. */
   reply(msg?: ApiMessage): void;
-  /** Sends one stream message (`_details`) with the request's context; false: stop, client gone. */
+  /**
+   * Sends one stream message (`_details`) with the request's context. Returns false when the
+   * handler should not go on at once: the client is gone, or its output buffer is full — then
+   * `await drained()` (false: client gone, stop). Handlers that ignore this are bounded by the
+   * server's output cap, which drops the client.
+   */
   details(msg: ApiMessage): boolean;
+  /** Resolves true once the client's output has drained, false if the client went away. */
+  drained(): Promise<boolean>;
   /** Sends an event message to this client only. */
   event(name: string, msg: ApiMessage): boolean;
   readonly replied: boolean;

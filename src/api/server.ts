@@ -50,6 +50,7 @@ export interface ApiServerStats {
   handler_no_reply: number;
   encode_errors: number;
   details_dropped: number;
+  streams_aborted: number;
   events_dropped: number;
   slow_clients_closed: number;
   read_pauses: number;
@@ -60,7 +61,7 @@ function zeroStats(): ApiServerStats {
     connections_accepted: 0, connections_active: 0, connections_rejected: 0, messages_received: 0,
     messages_sent: 0, bytes_received: 0, bytes_sent: 0, oversized_frames: 0, truncated_frames: 0,
     unknown_msg_id: 0, decode_errors: 0, unexpected_messages: 0, unimplemented: 0, handler_errors: 0,
-    handler_no_reply: 0, encode_errors: 0, details_dropped: 0, events_dropped: 0, slow_clients_closed: 0,
+    handler_no_reply: 0, encode_errors: 0, details_dropped: 0, streams_aborted: 0, events_dropped: 0, slow_clients_closed: 0,
     read_pauses: 0,
   };
 }
@@ -135,7 +136,7 @@ export class ApiServer {
     }
     this.stats.connections_accepted++;
     this.stats.connections_active++;
-    const index = (this.nextIndex++ & 0x7fffffff) | SOCKET_HANDLE_BIT;
+    const index = ((this.nextIndex++ & 0x7fffffff) | SOCKET_HANDLE_BIT) >>> 0;
     const conn = new ApiConnection(this, sock, index, this.opts);
     this.conns.add(conn);
     sock.once('close', () => {
@@ -221,6 +222,27 @@ class ApiConnection implements ApiClientSession {
     this.sock.destroy();
   }
 
+  /** Output above the socket's high-water mark: a streaming handler should wait for drain. */
+  get needsDrain(): boolean {
+    return this.sock.writableNeedDrain;
+  }
+
+  drained(): Promise<boolean> {
+    if (this._closed || this.sock.destroyed) return Promise.resolve(false);
+    if (!this.sock.writableNeedDrain) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        this.sock.off('drain', onDrain);
+        this.sock.off('close', onClose);
+        resolve(ok);
+      };
+      const onDrain = () => done(!this._closed);
+      const onClose = () => done(false);
+      this.sock.on('drain', onDrain);
+      this.sock.on('close', onClose);
+    });
+  }
+
   close(): void {
     if (this._closed) return;
     this._closed = true;
@@ -234,7 +256,7 @@ class ApiConnection implements ApiClientSession {
     for (const f of frames) this.queue.push(f);
     if (error === 'oversized') {
       this.stats.oversized_frames++;
-      this.server.warn(`client ${this.index >>> 0}: frame over ${this.opts.maxMessageBytes} bytes, closing`);
+      this.server.warn(`client ${this.index}: frame over ${this.opts.maxMessageBytes} bytes, closing`);
       // Whole frames before the bad one are still answered.
       this.pump();
       this.close();
@@ -279,7 +301,7 @@ class ApiConnection implements ApiClientSession {
     const codec = this.registry.message(id);
     if (!codec) {
       this.stats.unknown_msg_id++;
-      this.server.warn(`client ${this.index >>> 0}: unknown message id ${id}, closing`);
+      this.server.warn(`client ${this.index}: unknown message id ${id}, closing`);
       this.close();
       return null;
     }
@@ -382,7 +404,7 @@ class ApiConnection implements ApiClientSession {
     this.stats.bytes_sent += frame.length;
     if (this.sock.writableLength > this.opts.maxOutputBytes) {
       this.stats.slow_clients_closed++;
-      this.server.warn(`client ${this.index >>> 0}: more than ${this.opts.maxOutputBytes} bytes unread, closing`);
+      this.server.warn(`client ${this.index}: more than ${this.opts.maxOutputBytes} bytes unread, closing`);
       this.destroy();
       return false;
     }
@@ -435,7 +457,13 @@ class RequestContext implements ApiRequestContext {
       this.conn.server.stats.details_dropped++;
       return false;
     }
-    return this.conn.send(name, { ...msg, context: this.context });
+    return this.conn.send(name, { ...msg, context: this.context }) && !this.conn.needsDrain;
+  }
+
+  async drained(): Promise<boolean> {
+    const ok = await this.conn.drained();
+    if (!ok) this.conn.server.stats.streams_aborted++;
+    return ok;
   }
 
   event(name: string, msg: ApiMessage): boolean {

@@ -22,7 +22,7 @@ export interface ErrorsApiBackend {
 
 export function errorsHandlers(backend: ErrorsApiBackend): Record<string, ApiHandlerFn> {
   return {
-    error_counters_dump: (req, ctx) => {
+    error_counters_dump: async (req, ctx) => {
       let index = 0;
       for (const c of backend.listErrorCounters()) {
         const i = index++;
@@ -31,7 +31,7 @@ export function errorsHandlers(backend: ErrorsApiBackend): Record<string, ApiHan
         const ok = ctx.details({
           index: i, count, severity: SEVERITY[c.severity], node_name: c.node, counter_name: c.name, description: c.description,
         });
-        if (!ok) return;
+        if (!ok && !(await ctx.drained())) return;
       }
     },
     error_counters_clear: (_req, ctx) => {

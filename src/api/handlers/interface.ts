@@ -70,7 +70,7 @@ export function interfaceHandlers(backend: InterfaceApiBackend, registry: ApiReg
       await backend.addDelAddress(Number(req.sw_if_index), Boolean(req.is_add), delAll ? null : { family, address, len: p.len }, delAll);
       ctx.reply({});
     },
-    sw_interface_dump: (req, ctx) => {
+    sw_interface_dump: async (req, ctx) => {
       const only = Number(req.sw_if_index ?? ALL_INTERFACES);
       const filter = req.name_filter_valid ? String(req.name_filter ?? '') : null;
       for (const i of backend.listInterfaces()) {
@@ -90,7 +90,7 @@ export function interfaceHandlers(backend: InterfaceApiBackend, registry: ApiReg
           interface_dev_type: i.devType,
           tag: i.tag ?? '',
         });
-        if (!ok) return;
+        if (!ok && !(await ctx.drained())) return;
       }
     },
     want_interface_events: registry.wantHandler('want_interface_events'),

@@ -16,12 +16,14 @@ export interface PluginsApiBackend {
 
 export function pluginsHandlers(backend: PluginsApiBackend): Record<string, ApiHandlerFn> {
   return {
-    plugin_dump: (_req, ctx) => {
-      backend.listPlugins().every((p, index) =>
-        ctx.details({
-          index, enabled: p.enabled, default_disabled: p.defaultDisabled, name: p.name, version: p.version, description: p.description,
-        }),
-      );
+    plugin_dump: async (_req, ctx) => {
+      let index = 0;
+      for (const p of backend.listPlugins()) {
+        const ok = ctx.details({
+          index: index++, enabled: p.enabled, default_disabled: p.defaultDisabled, name: p.name, version: p.version, description: p.description,
+        });
+        if (!ok && !(await ctx.drained())) return;
+      }
     },
   };
 }

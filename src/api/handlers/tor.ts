@@ -67,7 +67,7 @@ export function torHandlers(backend: TorApiBackend, registry: ApiRegistry): Reco
         backend: s.backend, bootstrap_phase: s.bootstrapPhase,
       });
     },
-    tor_stream_dump: (req, ctx) => {
+    tor_stream_dump: async (req, ctx) => {
       const only = Number(req.stream_index ?? 0xffffffff);
       const show = backend.showDestinations();
       for (const s of backend.streams()) {
@@ -77,16 +77,16 @@ export function torHandlers(backend: TorApiBackend, registry: ApiRegistry): Reco
           target_port: show ? s.targetPort : 0, bytes_sent: BigInt(s.bytesSent), bytes_received: BigInt(s.bytesReceived),
           age_seconds: s.ageSeconds, target: show ? s.target : '',
         });
-        if (!ok) return;
+        if (!ok && !(await ctx.drained())) return;
       }
     },
-    tor_circuit_dump: (_req, ctx) => {
+    tor_circuit_dump: async (_req, ctx) => {
       for (const c of backend.circuits()) {
         const ok = ctx.details({
           circuit_id: c.circuitId, state: TOR_CIRCUIT_STATE[c.state], n_hops: c.hops.length, n_streams: c.streams,
           age_seconds: c.ageSeconds, purpose: c.purpose, path: c.hops.join(','),
         });
-        if (!ok) return;
+        if (!ok && !(await ctx.drained())) return;
       }
     },
     tor_newnym: async (_req, ctx) => {
