@@ -230,7 +230,7 @@ export class TcpConnection implements TimerOwner {
     this.flags |= F_PASSIVE;
     this.irs = (seg.seq - 1) >>> 0;
     this.rcvNxt = seg.seq;
-    this.rcvAdv = this.rcvNxt;
+    this.rcvAdv = (this.rcvNxt + Math.min(this.rxFifo.size, 0xffff)) >>> 0; // the window our SYN-ACK offered
     this.iss = iss;
     this.sndUna = (iss + 1) >>> 0;
     this.sndNxt = this.sndUna;
