@@ -7,15 +7,13 @@ import type { Relay } from './relay.js';
 export function sameFamily(a: Relay, b: Relay): boolean {
   if (a.rsaIdHex === b.rsaIdHex) return true;
   if (a.declaredFamily.has(b.rsaIdHex) && b.declaredFamily.has(a.rsaIdHex)) return true;
-  for (const id of a.familyIds) if (b.familyIds.has(id)) return true;
+  if (a.familyIds.size > 0 && b.familyIds.size > 0) for (const id of a.familyIds) if (b.familyIds.has(id)) return true;
   return false;
 }
 
 /** Same IPv4 /16 (C tor's default EnforceDistinctSubnets granularity). */
-export function sameSubnet16(a: Pick<Relay, 'ip'>, b: Pick<Relay, 'ip'>): boolean {
-  const pa = a.ip.split('.');
-  const pb = b.ip.split('.');
-  return pa[0] === pb[0] && pa[1] === pb[1];
+export function sameSubnet16(a: Pick<Relay, 'subnet16'>, b: Pick<Relay, 'subnet16'>): boolean {
+  return a.subnet16 === b.subnet16;
 }
 
 /** May `a` and `b` appear in the same circuit? */

@@ -28,6 +28,8 @@ export class NetDir {
   private readonly mdByDigest = new Map<string, Microdesc>();
   private readonly relayById = new Map<string, Relay>();
   private readonly statusByDigest = new Map<string, RouterStatus[]>();
+  /** relays() in consensus order; rebuilt only after microdescriptors arrive. */
+  private relayList: readonly Relay[] | undefined;
 
   constructor(consensus: MdConsensus, microdescs: Iterable<Microdesc> = [], opts: NetDirOptions = {}) {
     this.consensus = consensus;
@@ -57,6 +59,7 @@ export class NetDir {
       }
       added++;
     }
+    if (added > 0) this.relayList = undefined;
     return added;
   }
 
@@ -73,13 +76,16 @@ export class NetDir {
   }
 
   /** Relays with a microdescriptor, in consensus order. */
-  relays(): Relay[] {
-    const out: Relay[] = [];
-    for (const rs of this.consensus.relays) {
-      const r = this.relayById.get(rs.rsaIdentity.toString('hex').toUpperCase());
-      if (r !== undefined) out.push(r);
+  relays(): readonly Relay[] {
+    if (this.relayList === undefined) {
+      const out: Relay[] = [];
+      for (const rs of this.consensus.relays) {
+        const r = this.relayById.get(rs.rsaIdentity.toString('hex').toUpperCase());
+        if (r !== undefined) out.push(r);
+      }
+      this.relayList = out;
     }
-    return out;
+    return this.relayList;
   }
 
   relayByRsaId(hex: string): Relay | undefined {

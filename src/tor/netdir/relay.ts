@@ -9,6 +9,8 @@ export interface Relay {
   /** Upper-case hex of the RSA identity (40 digits). */
   readonly rsaIdHex: string;
   readonly ip: string;
+  /** First two octets of `ip`, for distinct-subnet checks. */
+  readonly subnet16: string;
   readonly orPort: number;
   readonly dirPort: number;
   readonly orAddresses: readonly string[];
@@ -39,6 +41,7 @@ export function relayFromParts(rs: RouterStatus, md: Microdesc): Relay {
     rsaIdentity: rs.rsaIdentity,
     rsaIdHex: rs.rsaIdentity.toString('hex').toUpperCase(),
     ip: rs.ip,
+    subnet16: rs.ip.slice(0, rs.ip.indexOf('.', rs.ip.indexOf('.') + 1)),
     orPort: rs.orPort,
     dirPort: rs.dirPort,
     orAddresses: rs.orAddresses,

@@ -6,14 +6,34 @@ export type WeightRole = 'guard' | 'middle' | 'exit';
 export interface BandwidthWeights {
   readonly scale: number;
   readonly w: ReadonlyMap<string, number>;
+  /** W/scale by role then class (d, g, e, m), resolved once: selection runs per circuit over every relay. */
+  readonly factor: Readonly<Record<WeightRole, readonly [number, number, number, number]>>;
+}
+
+const CLASSES = ['d', 'g', 'e', 'm'] as const;
+const ROW: Record<WeightRole, string> = { guard: 'Wg', middle: 'Wm', exit: 'We' };
+
+/** 0 = D (Guard+Exit), 1 = G, 2 = E (Exit, not BadExit), 3 = M. */
+function relayClass(flags: ReadonlySet<string>): number {
+  const exit = flags.has('Exit') && !flags.has('BadExit');
+  const guard = flags.has('Guard');
+  return exit && guard ? 0 : guard ? 1 : exit ? 2 : 3;
 }
 
 export const DEFAULT_BW_WEIGHT_SCALE = 10000;
 
 /** The consensus `bandwidth-weights` with `bwweightscale` from params; absent weights default to the scale. */
 export function bandwidthWeightsFrom(weights: ReadonlyMap<string, number>, params: ReadonlyMap<string, number>): BandwidthWeights {
-  const scale = params.get('bwweightscale') ?? DEFAULT_BW_WEIGHT_SCALE;
-  return { scale: scale > 0 ? scale : DEFAULT_BW_WEIGHT_SCALE, w: weights };
+  const p = params.get('bwweightscale') ?? DEFAULT_BW_WEIGHT_SCALE;
+  const scale = p > 0 ? p : DEFAULT_BW_WEIGHT_SCALE;
+  const row = (role: WeightRole) =>
+    CLASSES.map((cls) => {
+      // A guard position never weights an exit-only relay.
+      if (role === 'guard' && cls === 'e') return 0;
+      const w = weights.get(`${ROW[role]}${cls}`) ?? scale;
+      return w <= 0 ? 0 : w / scale;
+    }) as unknown as readonly [number, number, number, number];
+  return { scale, w: weights, factor: { guard: row('guard'), middle: row('middle'), exit: row('exit') } };
 }
 
 /**
@@ -31,8 +51,5 @@ export function weightKey(r: Pick<Relay, 'flags'>, role: WeightRole): string | u
 
 /** bandwidth × W / scale, as C tor's compute_weighted_bandwidths does for one relay. */
 export function relayWeight(r: Pick<Relay, 'flags' | 'bandwidth'>, role: WeightRole, bw: BandwidthWeights): number {
-  const key = weightKey(r, role);
-  if (key === undefined) return 0;
-  const w = bw.w.get(key) ?? bw.scale;
-  return w <= 0 ? 0 : (r.bandwidth * w) / bw.scale;
+  return r.bandwidth * bw.factor[role][relayClass(r.flags)]!;
 }
