@@ -5,6 +5,8 @@ import { createHash, randomFillSync } from 'node:crypto';
 import { join } from 'node:path';
 import { RingTable, type StreamEndpoint } from '../../../src/backend/index.js';
 import { transpileTree } from './transpile.js';
+import { EventFd } from '../../../src/native/eventfd.js';
+import { nativeAddonPath } from '../../../src/native/binding.js';
 
 let tree: { root: string; cleanup: () => void };
 beforeAll(() => {
@@ -14,8 +16,8 @@ afterAll(() => tree.cleanup());
 
 type Msg = { type: string; [k: string]: unknown };
 
-function startWorker(table: RingTable, slot: number, mode: string, bytes?: number) {
-  const worker = new Worker(join(tree.root, 'test/unit/backend/ring-worker.js'), { workerData: { table: table.sab, slot, mode, bytes } });
+function startWorker(table: RingTable, slot: number, mode: string, bytes?: number, extra: Record<string, unknown> = {}) {
+  const worker = new Worker(join(tree.root, 'test/unit/backend/ring-worker.js'), { workerData: { table: table.sab, slot, mode, bytes, ...extra } });
   const messages: Msg[] = [];
   const waiters: { type: string; resolve: (m: Msg) => void }[] = [];
   worker.on('message', (m: Msg) => {
@@ -166,4 +168,43 @@ describe('rings between threads', () => {
     expect((await w.next('reset-sent'))['got']).toBe(10);
     await w.worker.terminate();
   });
+
+  it('wakes the dataplane through an eventfd hook instead of waitAsync', async () => {
+    const TOTAL = 2 * 1024 * 1024;
+    const table = RingTable.create({ slots: 2, capacity: 8192 });
+    const slot = table.alloc()!;
+    const ep = table.endpoint(slot, 'dataplane');
+    const bell = table.doorbell('dataplane');
+    const efd = new EventFd();
+    let wakeups = 0;
+    let wake: (() => void) | undefined;
+    efd.onSignal(() => {
+      wakeups++;
+      wake?.();
+    });
+    try {
+      const w = startWorker(table, slot, 'produce', TOTAL, { eventfd: efd.fd, addon: nativeAddonPath() });
+      const buf = new Uint8Array(16 * 1024);
+      let got = 0;
+      for (;;) {
+        const n = ep.read(buf);
+        got += n;
+        if (n > 0) continue;
+        if (ep.readEnded) break;
+        // Park the way the main loop will: flag, then return to libuv until the eventfd fires.
+        if (ep.armRead() && bell.prepareToPark()) {
+          await new Promise<void>((r) => (wake = r));
+          bell.unpark();
+        }
+        bell.takeReady();
+      }
+      expect(got).toBe(TOTAL);
+      expect(wakeups).toBeGreaterThan(0);
+      ep.shutdownWrite();
+      await w.next('done');
+      await w.worker.terminate();
+    } finally {
+      efd.close();
+    }
+  }, 30_000);
 });

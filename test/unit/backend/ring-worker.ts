@@ -1,6 +1,7 @@
 // Test worker: the backend side of one stream slot, in one of a few behaviours.
 import { parentPort, workerData } from 'node:worker_threads';
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { RingTable } from '../../../src/backend/ring-table.js';
 
 interface Data {
@@ -8,12 +9,20 @@ interface Data {
   slot: number;
   mode: 'echo' | 'produce' | 'await-reset' | 'reset-after';
   bytes?: number;
+  /** Wake the dataplane through this eventfd (written with the native shim at `addon`). */
+  eventfd?: number;
+  addon?: string;
 }
 const data = workerData as Data;
 const table = RingTable.attach(data.table);
 const ep = table.endpoint(data.slot, 'backend');
 const bell = table.doorbell('backend');
 const post = (m: unknown) => parentPort!.postMessage(m);
+if (data.eventfd !== undefined && data.addon) {
+  const native = createRequire(import.meta.url)(data.addon) as { eventfdSignal(fd: number): void };
+  const fd = data.eventfd;
+  table.doorbell('dataplane').setWakeHook(() => native.eventfdSignal(fd));
+}
 
 async function echo(): Promise<void> {
   post({ type: 'ready' });
