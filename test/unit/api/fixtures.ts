@@ -24,6 +24,8 @@ export interface TestApi {
   counters: ErrorCounterInfo[];
   streams: TorStreamInfo[];
   torEnabled: { value: boolean };
+  /** addDelAddress calls as the backend saw them. */
+  addressCalls: { swIfIndex: number; isAdd: boolean; prefix: string | null; delAll: boolean }[];
   stop(): Promise<void>;
 }
 
@@ -43,6 +45,7 @@ export async function startTestApi(opts: { interfaces?: number; server?: ApiServ
     { streamIndex: 7, circuitId: 0x80000001, state: 'open', target: 'example.com', targetPort: 443, bytesSent: 10n, bytesReceived: 20n, ageSeconds: 1.5 },
   ];
   const torEnabled = { value: false };
+  const addressCalls: TestApi['addressCalls'] = [];
   let nextIndex = interfaces.length + 1;
   registry.registerModule(vpeApi, vpeHandlers({ program: 'onionplane', version: '0.1.0-test', buildDate: '2026-11-22', buildDirectory: '/work/main', now: () => 1_700_000_000_000 }));
   registry.registerModule(interfaceApi, interfaceHandlers({
@@ -62,7 +65,9 @@ export async function startTestApi(opts: { interfaces?: number; server?: ApiServ
       if (!i) throw new ApiError(ApiRetval.INVALID_SW_IF_INDEX);
       i.adminUp = up;
     },
-    addDelAddress: () => undefined,
+    addDelAddress: (swIfIndex, isAdd, prefix, delAll) => {
+      addressCalls.push({ swIfIndex, isAdd, delAll, prefix: prefix && `${prefix.family === 4 ? [...prefix.address].join('.') : Buffer.from(prefix.address).toString('hex')}/${prefix.len}` });
+    },
     listInterfaces: () => interfaces,
   }, registry));
   registry.registerModule(errorsApi, errorsHandlers({ listErrorCounters: () => counters, clearErrorCounters: () => counters.forEach((c) => (c.count = 0)) }));
@@ -80,7 +85,7 @@ export async function startTestApi(opts: { interfaces?: number; server?: ApiServ
   const server = new ApiServer(registry, { socketPath, ...opts.server });
   await server.start();
   return {
-    dir, socketPath, registry, server, interfaces, counters, streams, torEnabled,
+    dir, socketPath, registry, server, interfaces, counters, streams, torEnabled, addressCalls,
     async stop() {
       await server.stop();
       fs.rmSync(dir, { recursive: true, force: true });
