@@ -1,0 +1,371 @@
+import { err, ok, type Result } from '../bytes/result.js';
+import { ChanCmd } from '../cell/commands.js';
+import { RelayCmd } from '../cell/commands.js';
+import { decodeCreated2Body, decodeCreatedFastBody, encodeCreate2Body, encodeCreateFastBody, HandshakeType } from '../cell/create.js';
+import { DestroyReason, decodeDestroyBody, encodeDestroyBody } from '../cell/destroy.js';
+import { decodeRelayBody, encodeRelayBody } from '../cell/relay-cell.js';
+import { encodeBeginBody, encodeBeginDirBody } from '../cell/relay/begin.js';
+import { decodeExtended2Body, encodeExtend2Body, type LinkSpecifier } from '../cell/relay/extend2.js';
+import { encodeResolveBody } from '../cell/relay/resolve.js';
+import { decodeSendmeBody, encodeSendmeBody } from '../cell/relay/sendme.js';
+import { decodeTruncatedBody } from '../cell/relay/truncate.js';
+import { createFastClientComplete, createFastClientStart, type CreateFastClientState } from '../crypto/create-fast.js';
+import { ntorClientComplete, ntorClientStart, type NtorClientState, type NtorRelayKey } from '../crypto/ntor.js';
+import type { RelayKeys } from '../crypto/relay-keys.js';
+import { Tor1CircuitCrypto } from '../crypto/tor1.js';
+import type { ChannelCell } from '../cell/channel-cell.js';
+import type { Result as CryptoResult } from '../bytes/result.js';
+import type { CryptoError } from '../crypto/errors.js';
+import { ipToBytes } from './addr.js';
+import { protoError, type ProtoError } from './errors.js';
+import { CircuitHopWindows } from './flow-control.js';
+import { Stream, type StreamHost, type StreamKind, type StreamOptions } from './stream.js';
+
+/** Most RELAY_EARLY cells a circuit may send (tor-spec §5.6). */
+export const MAX_RELAY_EARLY = 8;
+const DEFAULT_MAX_STREAMS = 512;
+
+/** The next relay to extend to (EXTEND2 link specifiers + ntor key). */
+export interface ExtendTarget {
+  readonly rsaId: Uint8Array; // 20
+  readonly ed25519Id?: Uint8Array; // 32
+  readonly ntorKey: Uint8Array; // 32
+  /** IPv4 or IPv6 literal of the relay's ORPort. */
+  readonly addr: string;
+  readonly port: number;
+  /** Optional extra IPv6 ORPort. */
+  readonly ipv6?: { readonly addr: string; readonly port: number };
+}
+
+export type CircuitState = 'creating' | 'open' | 'extending' | 'closed';
+
+export type CircuitEvent =
+  | { readonly type: 'open' }
+  | { readonly type: 'extended'; readonly hops: number }
+  | { readonly type: 'truncated'; readonly hops: number; readonly reason: number }
+  /** remote = the relay sent DESTROY; reason is a DestroyReason code. */
+  | { readonly type: 'closed'; readonly reason: number; readonly remote: boolean; readonly error: ProtoError | null };
+
+/** What the circuit needs from its channel. */
+export interface CircuitLink {
+  sendCell(circId: number, command: number, body: Uint8Array): void;
+  releaseCircuit(circId: number): void;
+}
+
+type PendingHandshake =
+  | { readonly kind: 'fast'; readonly state: CreateFastClientState }
+  | { readonly kind: 'ntor'; readonly state: NtorClientState; readonly viaExtend: boolean };
+
+export interface CircuitCounters {
+  relayCellsIn: number;
+  relayCellsOut: number;
+  dataCellsIn: number;
+  dataCellsOut: number;
+  sendmesIn: number;
+  sendmesOut: number;
+  droppedForUnknownStream: number;
+}
+
+/**
+ * A client circuit (tor-spec §5): creation (CREATE_FAST or ntor CREATE2), EXTEND2 in RELAY_EARLY,
+ * tor1 layered crypto, DESTROY/TRUNCATED, circuit windows with SENDME v1, and its streams.
+ * Created by Channel; fed cells by it.
+ */
+export class Circuit implements StreamHost {
+  onEvent: (e: CircuitEvent) => void = () => {};
+  readonly counters: CircuitCounters = {
+    relayCellsIn: 0, relayCellsOut: 0, dataCellsIn: 0, dataCellsOut: 0, sendmesIn: 0, sendmesOut: 0, droppedForUnknownStream: 0,
+  };
+  private st: CircuitState = 'creating';
+  private readonly crypto = new Tor1CircuitCrypto();
+  private readonly windows: CircuitHopWindows[] = [];
+  private readonly streams = new Map<number, Stream>();
+  private pending: PendingHandshake | null = null;
+  private relayEarlyLeft = MAX_RELAY_EARLY;
+  private nextStreamId: number;
+  private readonly maxStreams: number;
+
+  /** @internal use Channel.createCircuit / createCircuitFast */
+  constructor(
+    private readonly link: CircuitLink,
+    readonly circId: number,
+    opts: { firstStreamId?: number; maxStreams?: number } = {},
+  ) {
+    this.nextStreamId = Math.max(1, Math.min(0xffff, opts.firstStreamId ?? 1));
+    this.maxStreams = opts.maxStreams ?? DEFAULT_MAX_STREAMS;
+  }
+
+  get state(): CircuitState {
+    return this.st;
+  }
+  get hops(): number {
+    return this.crypto.hopCount;
+  }
+  get streamCount(): number {
+    return this.streams.size;
+  }
+  get relayEarlyRemaining(): number {
+    return this.relayEarlyLeft;
+  }
+  /** Circuit-level windows toward hop `hop` (for inspection). */
+  windowsOf(hop: number): { packageWindow: number; deliverWindow: number } | null {
+    const w = this.windows[hop];
+    return w ? { packageWindow: w.packageWindow, deliverWindow: w.deliverWindow } : null;
+  }
+
+  /** @internal */
+  startFast(x?: Uint8Array): void {
+    const { state, message } = createFastClientStart(x);
+    this.pending = { kind: 'fast', state };
+    this.link.sendCell(this.circId, ChanCmd.CREATE_FAST, encodeCreateFastBody(message));
+  }
+
+  /** @internal */
+  startNtor(relay: NtorRelayKey): Result<void, ProtoError> {
+    const s = ntorClientStart(relay);
+    if (!s.ok) return err(protoError('BAD_ARGUMENT', s.error.message, s.error));
+    this.pending = { kind: 'ntor', state: s.value.state, viaExtend: false };
+    this.link.sendCell(this.circId, ChanCmd.CREATE2, encodeCreate2Body({ handshakeType: HandshakeType.NTOR, handshakeData: s.value.message }));
+    return ok(undefined);
+  }
+
+  /** Extend by one hop with ntor (EXTEND2 in RELAY_EARLY to the current last hop). */
+  extend(target: ExtendTarget, _nowMs: number): Result<void, ProtoError> {
+    if (this.st !== 'open') return err(protoError('BAD_STATE', `cannot extend a circuit that is ${this.st}`));
+    if (this.relayEarlyLeft <= 0) return err(protoError('RELAY_EARLY_EXHAUSTED', 'no RELAY_EARLY cells left for EXTEND2'));
+    const specs: LinkSpecifier[] = [];
+    const ip = ipToBytes(target.addr);
+    if (!ip || target.port < 1 || target.port > 65535) return err(protoError('BAD_ARGUMENT', 'extend target needs an IP literal and port'));
+    specs.push(ip.type === 4 ? { type: 0, addr: ip.bytes, port: target.port } : { type: 1, addr: ip.bytes, port: target.port });
+    specs.push({ type: 2, rsaId: target.rsaId });
+    if (target.ed25519Id) specs.push({ type: 3, ed25519Id: target.ed25519Id });
+    if (target.ipv6) {
+      const v6 = ipToBytes(target.ipv6.addr);
+      if (!v6 || v6.type !== 6) return err(protoError('BAD_ARGUMENT', 'extend ipv6 must be an IPv6 literal'));
+      specs.push({ type: 1, addr: v6.bytes, port: target.ipv6.port });
+    }
+    const s = ntorClientStart({ rsaId: target.rsaId, ntorKey: target.ntorKey });
+    if (!s.ok) return err(protoError('BAD_ARGUMENT', s.error.message, s.error));
+    const body = encodeExtend2Body({ linkSpecifiers: specs, handshakeType: HandshakeType.NTOR, handshakeData: s.value.message });
+    if (!body.ok) return err(protoError('BAD_ARGUMENT', body.error.message, body.error));
+    this.pending = { kind: 'ntor', state: s.value.state, viaExtend: true };
+    this.st = 'extending';
+    this.sendRelay(this.hops - 1, RelayCmd.EXTEND2, 0, body.value, true);
+    return ok(undefined);
+  }
+
+  /** Open an exit stream to host:port (BEGIN) at the last hop. */
+  beginStream(host: string, port: number, opts: StreamOptions & { flags?: number } = {}, nowMs = 0): Result<Stream, ProtoError> {
+    const body = encodeBeginBody({ host, port, flags: opts.flags ?? 0 });
+    if (!body.ok) return err(protoError('BAD_ARGUMENT', body.error.message, body.error));
+    return this.openStream('data', RelayCmd.BEGIN, body.value, opts, nowMs);
+  }
+
+  /** Open a directory stream to the last hop (BEGIN_DIR). */
+  beginDir(opts: StreamOptions = {}, nowMs = 0): Result<Stream, ProtoError> {
+    return this.openStream('dir', RelayCmd.BEGIN_DIR, encodeBeginDirBody(), opts, nowMs);
+  }
+
+  /** Ask the last hop to resolve a name (RESOLVE); answers arrive as a 'resolved' stream event. */
+  resolve(hostname: string, nowMs = 0): Result<Stream, ProtoError> {
+    const body = encodeResolveBody(hostname);
+    if (!body.ok) return err(protoError('BAD_ARGUMENT', body.error.message, body.error));
+    return this.openStream('resolve', RelayCmd.RESOLVE, body.value, {}, nowMs);
+  }
+
+  /** Tear the circuit down (sends DESTROY). */
+  destroy(reason: number = DestroyReason.FINISHED): void {
+    this.close(reason, false, null);
+  }
+
+  // ---- StreamHost ----
+
+  sendStreamMessage(stream: Stream, command: number, data: Uint8Array): void {
+    if (this.st === 'closed') return;
+    this.sendRelay(stream.hop, command, stream.id, data, false);
+  }
+
+  packageStreamData(stream: Stream, data: Uint8Array): boolean {
+    const w = this.windows[stream.hop];
+    if (this.st === 'closed' || !w || !w.canPackage) return false;
+    const tag = this.sendRelay(stream.hop, RelayCmd.DATA, stream.id, data, false);
+    if (!tag) return false;
+    w.notePackaged(tag);
+    this.counters.dataCellsOut++;
+    return true;
+  }
+
+  circuitPackageWindow(hop: number): number {
+    return this.st === 'closed' ? 0 : (this.windows[hop]?.packageWindow ?? 0);
+  }
+
+  detachStream(stream: Stream): void {
+    if (this.streams.get(stream.id) === stream) this.streams.delete(stream.id);
+  }
+
+  // ---- called by the channel ----
+
+  /** @internal */
+  handleCell(cell: ChannelCell, nowMs: number): void {
+    if (this.st === 'closed') return;
+    switch (cell.command) {
+      case ChanCmd.CREATED_FAST: {
+        if (this.st !== 'creating' || this.pending?.kind !== 'fast') return this.fail('unexpected CREATED_FAST');
+        const m = decodeCreatedFastBody(cell.body);
+        if (!m.ok) return this.fail('malformed CREATED_FAST');
+        return this.hopCreated(createFastClientComplete(this.pending.state, m.value.y, m.value.kh));
+      }
+      case ChanCmd.CREATED2: {
+        if (this.st !== 'creating' || this.pending?.kind !== 'ntor') return this.fail('unexpected CREATED2');
+        const m = decodeCreated2Body(cell.body);
+        if (!m.ok) return this.fail('malformed CREATED2');
+        return this.hopCreated(ntorClientComplete(this.pending.state, m.value));
+      }
+      case ChanCmd.DESTROY: {
+        const r = decodeDestroyBody(cell.body);
+        return this.close(r.ok ? r.value : DestroyReason.NONE, true, null);
+      }
+      case ChanCmd.RELAY:
+        return this.handleRelay(cell.body, nowMs);
+      default:
+        // RELAY_EARLY toward a client, CREATE*, … are protocol violations.
+        return this.fail(`unexpected cell command ${cell.command} on a client circuit`);
+    }
+  }
+
+  /** @internal */
+  channelClosed(error: ProtoError | null): void {
+    if (this.st === 'closed') return;
+    this.close(DestroyReason.CHANNEL_CLOSED, true, error);
+  }
+
+  // ---- internals ----
+
+  private openStream(kind: StreamKind, command: number, body: Uint8Array, opts: StreamOptions, _nowMs: number): Result<Stream, ProtoError> {
+    if (this.st !== 'open') return err(protoError('BAD_STATE', `cannot open a stream on a circuit that is ${this.st}`));
+    if (this.streams.size >= this.maxStreams) return err(protoError('TOO_MANY_STREAMS', 'stream limit reached'));
+    let id = this.nextStreamId;
+    while (this.streams.has(id)) id = id >= 0xffff ? 1 : id + 1;
+    this.nextStreamId = id >= 0xffff ? 1 : id + 1;
+    const stream = new Stream(this, id, kind, this.hops - 1, opts);
+    this.streams.set(id, stream);
+    this.sendRelay(stream.hop, command, id, body, false);
+    return ok(stream);
+  }
+
+  private hopCreated(keys: CryptoResult<RelayKeys, CryptoError>): void {
+    if (!keys.ok) return this.fail('circuit handshake failed', 'CIRCUIT_HANDSHAKE_FAILED', keys.error);
+    this.pending = null;
+    this.crypto.addHop(keys.value);
+    this.windows.push(new CircuitHopWindows());
+    this.st = 'open';
+    this.onEvent({ type: 'open' });
+  }
+
+  /** Encrypt and send one relay cell toward `hop`; returns the forward digest (SENDME tag). */
+  private sendRelay(hop: number, command: number, streamId: number, data: Uint8Array, early: boolean): Uint8Array | null {
+    const body = encodeRelayBody({ command, streamId, data });
+    if (!body.ok) return null;
+    const tag = this.crypto.encryptOutbound(body.value, hop);
+    if (early) this.relayEarlyLeft--;
+    this.counters.relayCellsOut++;
+    this.link.sendCell(this.circId, early ? ChanCmd.RELAY_EARLY : ChanCmd.RELAY, body.value);
+    return tag;
+  }
+
+  private handleRelay(body: Uint8Array, nowMs: number): void {
+    if (this.hops === 0) return this.fail('RELAY cell before the circuit was created');
+    const rec = this.crypto.decryptInbound(body);
+    if (!rec) return this.fail('unrecognized relay cell', 'UNRECOGNIZED_RELAY_CELL');
+    this.counters.relayCellsIn++;
+    const msg = decodeRelayBody(body);
+    if (!msg.ok) return this.fail('malformed relay cell', 'CELL_DECODE', msg.error);
+    const { command, streamId, data } = msg.value;
+    const hop = rec.hop;
+    switch (command) {
+      case RelayCmd.DATA: {
+        this.counters.dataCellsIn++;
+        const verdict = this.windows[hop]!.noteDelivered();
+        if (verdict === 'violation') return this.fail('circuit deliver window exceeded', 'WINDOW_VIOLATION');
+        if (verdict === 'sendme') {
+          this.counters.sendmesOut++;
+          this.sendRelay(hop, RelayCmd.SENDME, 0, encodeSendmeBody({ version: 1, tag: rec.tag }), false);
+        }
+        if (streamId === 0) return this.fail('DATA on stream 0');
+        return this.toStream(streamId, hop, command, data, nowMs);
+      }
+      case RelayCmd.SENDME: {
+        if (streamId !== 0) return this.toStream(streamId, hop, command, data, nowMs);
+        this.counters.sendmesIn++;
+        const s = decodeSendmeBody(data);
+        const tag = s.ok && s.value.version === 1 ? s.value.tag : null;
+        const verdict = this.windows[hop]!.noteSendme(tag);
+        if (verdict === 'overflow') return this.fail('circuit SENDME overflows the package window', 'WINDOW_VIOLATION');
+        if (verdict === 'unauthenticated') return this.fail('circuit SENDME is not an authenticated v1 SENDME', 'SENDME_UNAUTHENTICATED');
+        for (const st of this.streams.values()) if (st.hop === hop) st.circuitWritable();
+        return;
+      }
+      case RelayCmd.EXTENDED2: {
+        const p = this.pending;
+        if (this.st !== 'extending' || p?.kind !== 'ntor' || !p.viaExtend || hop !== this.hops - 1) return this.fail('unexpected EXTENDED2');
+        const hs = decodeExtended2Body(data);
+        if (!hs.ok) return this.fail('malformed EXTENDED2', 'CELL_DECODE', hs.error);
+        const keys = ntorClientComplete(p.state, hs.value);
+        if (!keys.ok) return this.fail('EXTENDED2 handshake failed', 'CIRCUIT_HANDSHAKE_FAILED', keys.error);
+        this.pending = null;
+        this.crypto.addHop(keys.value);
+        this.windows.push(new CircuitHopWindows());
+        this.st = 'open';
+        this.onEvent({ type: 'extended', hops: this.hops });
+        return;
+      }
+      case RelayCmd.TRUNCATED: {
+        const r = decodeTruncatedBody(data);
+        const keep = hop + 1;
+        this.crypto.truncate(keep);
+        this.windows.length = keep;
+        for (const st of [...this.streams.values()]) {
+          if (st.hop >= keep) {
+            this.streams.delete(st.id);
+            st.circuitClosed(null);
+          }
+        }
+        this.pending = null;
+        this.st = 'open';
+        this.onEvent({ type: 'truncated', hops: keep, reason: r.ok ? r.value : DestroyReason.NONE });
+        return;
+      }
+      case RelayCmd.DROP:
+        return;
+      default:
+        if (streamId !== 0) return this.toStream(streamId, hop, command, data, nowMs);
+        return; // unknown circuit-level command: ignored
+    }
+  }
+
+  private toStream(streamId: number, hop: number, command: number, data: Uint8Array, nowMs: number): void {
+    const s = this.streams.get(streamId);
+    if (!s || s.hop !== hop) {
+      // A stream we already closed (the exit may still be sending): count and drop.
+      this.counters.droppedForUnknownStream++;
+      return;
+    }
+    s.handleMessage(command, data, nowMs);
+  }
+
+  private fail(message: string, code: ProtoError['code'] = 'PROTOCOL_VIOLATION', cause?: ProtoError['cause']): void {
+    this.close(DestroyReason.PROTOCOL, false, protoError(code, message, cause));
+  }
+
+  private close(reason: number, remote: boolean, error: ProtoError | null): void {
+    if (this.st === 'closed') return;
+    this.st = 'closed';
+    this.pending = null;
+    if (!remote) this.link.sendCell(this.circId, ChanCmd.DESTROY, encodeDestroyBody(reason));
+    this.link.releaseCircuit(this.circId);
+    const streams = [...this.streams.values()];
+    this.streams.clear();
+    for (const s of streams) s.circuitClosed(error);
+    this.onEvent({ type: 'closed', reason, remote, error });
+  }
+}

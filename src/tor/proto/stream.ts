@@ -1,0 +1,179 @@
+import { RelayCmd } from '../cell/commands.js';
+import { RELAY_DATA_MAX } from '../cell/relay-cell.js';
+import { decodeConnectedBody, type Connected } from '../cell/relay/connected.js';
+import { EndReason, decodeEndBody, encodeEndBody } from '../cell/relay/end.js';
+import { decodeResolvedBody, type ResolvedAnswer } from '../cell/relay/resolve.js';
+import { protoError, type ProtoError } from './errors.js';
+import { StreamWindows } from './flow-control.js';
+
+/** What a stream was opened with: BEGIN (exit TCP), BEGIN_DIR (relay's directory), RESOLVE. */
+export type StreamKind = 'data' | 'dir' | 'resolve';
+export type StreamState = 'connecting' | 'open' | 'closed';
+
+export type StreamEvent =
+  | { readonly type: 'connected'; readonly connected: Connected }
+  | { readonly type: 'data'; readonly data: Uint8Array }
+  /** Package windows grew: write() may accept more now. */
+  | { readonly type: 'writable' }
+  | { readonly type: 'resolved'; readonly answers: ResolvedAnswer[] }
+  /** The stream is over. `remote` = the peer sent END; otherwise we ended it or the circuit died. */
+  | { readonly type: 'end'; readonly reason: number; readonly remote: boolean; readonly error: ProtoError | null };
+
+export interface StreamOptions {
+  /**
+   * Free space (bytes) of whatever consumes this stream's data. Stream SENDMEs are withheld until it
+   * can hold everything the exit may send after the credit, so a slow consumer stops the exit.
+   * After freeing space, call `stream.notifyConsumed()`. Omitted: the consumer never pushes back.
+   */
+  readonly freeSpace?: () => number;
+}
+
+/** The circuit as a stream sees it. */
+export interface StreamHost {
+  sendStreamMessage(stream: Stream, command: number, data: Uint8Array): void;
+  /** Send one DATA cell; false if the circuit's package window toward the stream's hop is closed. */
+  packageStreamData(stream: Stream, data: Uint8Array): boolean;
+  circuitPackageWindow(hop: number): number;
+  detachStream(stream: Stream): void;
+}
+
+/**
+ * One stream on a circuit (tor-spec §6): an engine with no buffers of its own. write() sends what
+ * the stream and circuit windows allow and returns how many bytes it took; data is handed to the
+ * consumer through 'data' events.
+ */
+export class Stream {
+  onEvent: (e: StreamEvent) => void = () => {};
+  private st: StreamState = 'connecting';
+  private readonly windows = new StreamWindows();
+  private readonly freeSpace: () => number;
+
+  constructor(
+    private readonly host: StreamHost,
+    readonly id: number,
+    readonly kind: StreamKind,
+    /** Index of the hop this stream terminates at. */
+    readonly hop: number,
+    opts: StreamOptions = {},
+  ) {
+    this.freeSpace = opts.freeSpace ?? (() => Number.POSITIVE_INFINITY);
+  }
+
+  get state(): StreamState {
+    return this.st;
+  }
+
+  /** Bytes write() would accept right now. */
+  get writableBytes(): number {
+    if (this.st !== 'open') return 0;
+    return Math.min(this.windows.packageWindow, this.host.circuitPackageWindow(this.hop)) * RELAY_DATA_MAX;
+  }
+
+  get packageWindow(): number {
+    return this.windows.packageWindow;
+  }
+  get deliverWindow(): number {
+    return this.windows.deliverWindow;
+  }
+
+  /** Send as much of `data` as the windows allow, in cells of up to 498 bytes; returns bytes taken. */
+  write(data: Uint8Array, _nowMs: number): number {
+    if (this.st !== 'open' || this.kind === 'resolve') return 0;
+    let off = 0;
+    while (off < data.length && this.windows.packageWindow > 0) {
+      const chunk = data.subarray(off, Math.min(data.length, off + RELAY_DATA_MAX));
+      if (!this.host.packageStreamData(this, chunk)) break;
+      this.windows.packageWindow--;
+      off += chunk.length;
+    }
+    return off;
+  }
+
+  /** Close the stream with RELAY_END (default DONE). */
+  end(reason: number = EndReason.DONE, _nowMs?: number): void {
+    if (this.st === 'closed') return;
+    this.host.sendStreamMessage(this, RelayCmd.END, encodeEndBody({ reason }));
+    this.host.detachStream(this);
+    this.finish(reason, false, null);
+  }
+
+  /** The consumer freed space: send any stream SENDMEs it now has room for. */
+  notifyConsumed(_nowMs?: number): void {
+    this.maybeSendSendme();
+  }
+
+  // ---- called by the circuit ----
+
+  /** @internal */
+  handleMessage(command: number, data: Uint8Array, _nowMs: number): void {
+    if (this.st === 'closed') return;
+    switch (command) {
+      case RelayCmd.CONNECTED: {
+        if (this.st !== 'connecting' || this.kind === 'resolve') return this.violation('unexpected CONNECTED');
+        const c = decodeConnectedBody(data);
+        if (!c.ok) return this.violation('malformed CONNECTED');
+        this.st = 'open';
+        this.onEvent({ type: 'connected', connected: c.value });
+        return;
+      }
+      case RelayCmd.DATA: {
+        if (this.st !== 'open') return this.violation('DATA before CONNECTED');
+        if (!this.windows.noteDelivered()) return this.violation('stream deliver window exceeded');
+        this.onEvent({ type: 'data', data });
+        this.maybeSendSendme();
+        return;
+      }
+      case RelayCmd.SENDME: {
+        if (!this.windows.noteSendme()) return this.violation('stream SENDME overflows the package window');
+        if (this.st === 'open') this.onEvent({ type: 'writable' });
+        return;
+      }
+      case RelayCmd.END: {
+        const e = decodeEndBody(data);
+        this.host.detachStream(this);
+        this.finish(e.ok ? e.value.reason : EndReason.MISC, true, null);
+        return;
+      }
+      case RelayCmd.RESOLVED: {
+        if (this.kind !== 'resolve') return this.violation('unexpected RESOLVED');
+        const r = decodeResolvedBody(data);
+        if (!r.ok) return this.violation('malformed RESOLVED');
+        this.onEvent({ type: 'resolved', answers: r.value });
+        this.host.detachStream(this);
+        this.finish(EndReason.DONE, true, null);
+        return;
+      }
+      default:
+        return; // other relay commands on a stream are ignored, as C tor does for unknown ones
+    }
+  }
+
+  /** @internal The circuit's window toward our hop grew. */
+  circuitWritable(): void {
+    if (this.st === 'open' && this.windows.packageWindow > 0) this.onEvent({ type: 'writable' });
+  }
+
+  /** @internal The circuit is gone. */
+  circuitClosed(error: ProtoError | null): void {
+    this.finish(EndReason.DESTROY, false, error);
+  }
+
+  private maybeSendSendme(): void {
+    while (this.st === 'open' && this.windows.shouldSendSendme(this.freeSpace(), RELAY_DATA_MAX)) {
+      this.windows.creditSendme();
+      this.host.sendStreamMessage(this, RelayCmd.SENDME, new Uint8Array(0));
+    }
+  }
+
+  private violation(what: string): void {
+    this.host.sendStreamMessage(this, RelayCmd.END, encodeEndBody({ reason: EndReason.TORPROTOCOL }));
+    this.host.detachStream(this);
+    this.finish(EndReason.TORPROTOCOL, false, protoError('PROTOCOL_VIOLATION', what));
+  }
+
+  private finish(reason: number, remote: boolean, error: ProtoError | null): void {
+    if (this.st === 'closed') return;
+    this.st = 'closed';
+    this.onEvent({ type: 'end', reason, remote, error });
+  }
+}

@@ -1,0 +1,2 @@
+export * from './tls-channel.js';
+export * from './circuit-helpers.js';

@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
+import tls from 'node:tls';
+import type { ExpectedRelayIdentity } from '../cert/certs-validation.js';
+import type { ChannelInfo } from '../proto/channel-handshake.js';
+import { Channel } from '../proto/channel.js';
+import { ipToBytes } from '../proto/addr.js';
+
+export interface TlsChannelOptions {
+  /** The relay's ORPort address: an IP literal (we never resolve names for Tor connections). */
+  readonly host: string;
+  readonly port: number;
+  /** The identities the relay must prove in CERTS. */
+  readonly expected: ExpectedRelayIdentity;
+  /** Give up if the link handshake is not done by then (default 20 s). */
+  readonly handshakeTimeoutMs?: number;
+  /** Clock for the engine (default Date.now). */
+  readonly now?: () => number;
+}
+
+/** An open channel bound to its TLS socket. */
+export interface TlsChannel {
+  readonly channel: Channel;
+  readonly info: ChannelInfo;
+  /** SHA-256 of the relay's TLS leaf certificate (what CERTS type 5 certified). */
+  readonly tlsCertSha256: Uint8Array;
+  /** The clock the engine is driven with. */
+  readonly now: () => number;
+  close(): void;
+}
+
+/**
+ * Open TLS to an ORPort (no CA or hostname checks: the CERTS cell authenticates the relay, bound to
+ * the TLS certificate's SHA-256) and run the link handshake. Runtime glue: the only place that
+ * touches sockets and reads the clock for the proto engines.
+ */
+export function openTlsChannel(opts: TlsChannelOptions): Promise<TlsChannel> {
+  const now = opts.now ?? Date.now;
+  const peer = ipToBytes(opts.host);
+  if (!peer || isIP(opts.host) === 0) return Promise.reject(new Error('ORPort address must be an IP literal'));
+  return new Promise<TlsChannel>((resolve, reject) => {
+    let settled = false;
+    let channel: Channel | null = null;
+    const socket = tls.connect({ host: opts.host, port: opts.port, rejectUnauthorized: false, servername: undefined });
+    socket.setNoDelay(true);
+    const timer = setTimeout(() => fail(new Error('link handshake timed out')), opts.handshakeTimeoutMs ?? 20_000);
+    const fail = (e: Error): void => {
+      clearTimeout(timer);
+      channel?.close();
+      socket.destroy();
+      if (!settled) {
+        settled = true;
+        reject(e);
+      }
+    };
+    socket.once('error', fail);
+    socket.once('secureConnect', () => {
+      const leaf = socket.getPeerX509Certificate();
+      if (!leaf) return fail(new Error('relay presented no TLS certificate'));
+      const tlsCertSha256 = new Uint8Array(createHash('sha256').update(leaf.raw).digest());
+      const ch = new Channel({
+        expected: opts.expected,
+        tlsCertSha256,
+        peerAddr: peer,
+        send: (bytes) => {
+          if (!socket.destroyed) socket.write(bytes);
+        },
+      });
+      channel = ch;
+      ch.onEvent = (e) => {
+        if (e.type === 'open') {
+          clearTimeout(timer);
+          settled = true;
+          socket.removeListener('error', fail);
+          socket.on('error', () => ch.close());
+          resolve({
+            channel: ch,
+            info: e.info,
+            tlsCertSha256,
+            now,
+            close: () => {
+              ch.close();
+              socket.end();
+              socket.destroy();
+            },
+          });
+        } else {
+          if (!settled) fail(new Error(`link handshake failed: ${e.error?.code ?? 'closed'} ${e.error?.message ?? ''}`.trim()));
+          socket.destroy();
+        }
+      };
+      socket.on('data', (d: Buffer) => ch.receive(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), now()));
+      socket.on('close', () => ch.close());
+      ch.start(now());
+    });
+  });
+}
