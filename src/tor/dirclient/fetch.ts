@@ -1,12 +1,13 @@
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { encodeRequest, type DirRequest } from './request.js';
+import { encodeRequest, maxResponseBytes, type DirRequest } from './request.js';
 import { DEFAULT_RESPONSE_LIMITS, DirResponseDecoder, DirResponseError, type DirResponse, type ResponseLimits } from './response.js';
 
 /** Runtime glue: run one directory request over any duplex byte stream (TCP to a DirPort, or BEGIN_DIR). */
 
 export interface FetchOptions {
   readonly compressed?: boolean;
+  /** Default: DEFAULT_RESPONSE_LIMITS with the body bound of maxResponseBytes(req). */
   readonly limits?: ResponseLimits;
   /** Abort if the whole exchange takes longer (ms). */
   readonly timeoutMs?: number;
@@ -31,7 +32,7 @@ const DEFAULT_TIMEOUT_MS = 30_000;
  * Rejects with DirResponseError (HTTP status, size, encoding) or DirFetchError (io, timeout).
  */
 export function fetchOverStream(stream: Duplex, req: DirRequest, opts: FetchOptions = {}): Promise<DirResponse> {
-  const decoder = new DirResponseDecoder(opts.limits ?? DEFAULT_RESPONSE_LIMITS);
+  const decoder = new DirResponseDecoder(opts.limits ?? { ...DEFAULT_RESPONSE_LIMITS, maxBodyBytes: maxResponseBytes(req) });
   return new Promise<DirResponse>((resolve, reject) => {
     let settled = false;
     const done = (err: Error | undefined, res?: DirResponse): void => {

@@ -72,3 +72,15 @@ export function microdescRequests(digests: Iterable<Buffer>): DirRequest[] {
   }
   return out;
 }
+
+/** Response bounds per request kind: a live consensus is a few MB, 92 microdescriptors ~100 KB. */
+export function maxResponseBytes(req: DirRequest): number {
+  switch (req.kind) {
+    case 'consensus-microdesc':
+      return 16 * 1024 * 1024;
+    case 'microdescs':
+      return 2 * 1024 * 1024;
+    default:
+      return 1024 * 1024;
+  }
+}

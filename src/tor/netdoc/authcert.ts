@@ -115,6 +115,7 @@ export function validateAuthCert(cert: AuthCert, check: AuthCertCheck): Validate
   if (check.expectedV3ident !== undefined && check.expectedV3ident.toUpperCase() !== realFp) {
     throw new NetDocError('wrong-identity', `certificate for ${realFp}, expected ${check.expectedV3ident.toUpperCase()}`);
   }
+  if (cert.expires <= cert.published) throw new NetDocError('malformed', 'certificate expires before it is published');
   if (rsaModulusBits(cert.identityKey) < MIN_IDENTITY_BITS) {
     throw new NetDocError('malformed', 'authority identity key too short');
   }

@@ -13,6 +13,7 @@ import {
   MAX_MICRODESCS_PER_REQUEST,
   microdescRequests,
   requestPath,
+  maxResponseBytes,
 } from '../../../../src/tor/dirclient/index.js';
 
 const V3 = '97AC406955C2994B0D85063B36CCE2EDC9A40FD6';
@@ -150,5 +151,15 @@ describe('fetching over a stream', () => {
     const p = (closed.address() as { port: number }).port;
     await new Promise<void>((r) => closed.close(() => r()));
     await expect(fetchDir(dirPortOpener('127.0.0.1', p), { kind: 'authcerts-all' })).rejects.toMatchObject({ kind: 'io' });
+  });
+});
+
+describe('response bounds per request kind', () => {
+  it('refuses a certificate response larger than 1 MiB while streaming', async () => {
+    const big = fakeDirStream(() => Buffer.concat([Buffer.from('HTTP/1.0 200 OK\r\n\r\n'), Buffer.alloc(1024 * 1024 + 1, 0x41)]));
+    await expect(fetchOverStream(big, { kind: 'authcerts-all' })).rejects.toMatchObject({ kind: 'too-large' });
+    const ok = fakeDirStream(() => Buffer.concat([Buffer.from('HTTP/1.0 200 OK\r\n\r\n'), Buffer.alloc(1024 * 1024 + 1, 0x41)]));
+    expect((await fetchOverStream(ok, { kind: 'consensus-microdesc' })).body.length).toBe(1024 * 1024 + 1);
+    expect(maxResponseBytes({ kind: 'microdescs', digests: [] })).toBe(2 * 1024 * 1024);
   });
 });
