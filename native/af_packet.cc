@@ -86,6 +86,7 @@ class AfPacketSocket : public Napi::ObjectWrap<AfPacketSocket> {
                         InstanceMethod("stats", &AfPacketSocket::Stats),
                         InstanceMethod("info", &AfPacketSocket::Info),
                         InstanceMethod("close", &AfPacketSocket::Close),
+                        InstanceMethod("clearError", &AfPacketSocket::ClearError),
                         InstanceAccessor("fd", &AfPacketSocket::Fd, nullptr),
                         InstanceAccessor("offload", &AfPacketSocket::Offload, nullptr),
                         InstanceAccessor("txMaxFrame", &AfPacketSocket::TxMaxFrame, nullptr),
@@ -384,11 +385,41 @@ class AfPacketSocket : public Napi::ObjectWrap<AfPacketSocket> {
       kickPending_ = false;
       return;
     }
-    // Frames stay marked SEND_REQUEST; the next kick (or next tx call) pushes them.
+    int e = errno;
+    if (e != EAGAIN && e != EWOULDBLOCK && e != ENOBUFS) {
+      // A link flap leaves a stale socket error (ENETDOWN) that fails the next send even after the link is
+      // back: consume it and try once more, so only a current condition counts.
+      ClearSocketError();
+      if (sendto(fd_, nullptr, 0, MSG_DONTWAIT, nullptr, 0) >= 0) {
+        kickPending_ = false;
+        return;
+      }
+      e = errno;
+    }
+    // Frames stay marked SEND_REQUEST; the next kick (any tx call, or flushTx) pushes them.
     kickPending_ = true;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) txKickEagain_++;
-    else if (errno == ENOBUFS) txKickEnobufs_++;
-    else { txKickErrors_++; txLastErrno_ = errno; }
+    if (e == EAGAIN || e == EWOULDBLOCK) txKickEagain_++;
+    else if (e == ENOBUFS) txKickEnobufs_++;
+    else { txKickErrors_++; txLastErrno_ = e; }
+  }
+
+  // Reads (and so resets) the socket's pending error; 0 if none.
+  int ClearSocketError() {
+    int err = 0;
+    socklen_t l = sizeof err;
+    if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &l) < 0) return errno;
+    if (err) { socketErrors_++; lastSocketErrno_ = err; }
+    return err;
+  }
+
+  // clearError() -> errno name of the pending socket error, or null. A pending error makes the fd report
+  // POLLERR, which stops a libuv poll handle: clear it before restarting the watch.
+  Napi::Value ClearError(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (fd_ < 0) return env.Null();
+    int e = ClearSocketError();
+    const char* name = e ? strerrorname_np(e) : nullptr;
+    return name ? Napi::Value(Napi::String::New(env, name)) : env.Null();
   }
 
   // stats() -> counters since open; kernel counters are accumulated (reading them resets the kernel's copy).
@@ -422,6 +453,9 @@ class AfPacketSocket : public Napi::ObjectWrap<AfPacketSocket> {
     o.Set("txKickErrors", double(txKickErrors_));
     const char* lastErr = txLastErrno_ ? strerrorname_np(txLastErrno_) : nullptr;
     o.Set("txLastErrno", lastErr ? Napi::Value(Napi::String::New(env, lastErr)) : env.Null());
+    o.Set("socketErrors", double(socketErrors_));
+    const char* lastSock = lastSocketErrno_ ? strerrorname_np(lastSocketErrno_) : nullptr;
+    o.Set("lastSocketError", lastSock ? Napi::Value(Napi::String::New(env, lastSock)) : env.Null());
     return o;
   }
 
@@ -464,6 +498,8 @@ class AfPacketSocket : public Napi::ObjectWrap<AfPacketSocket> {
   uint64_t txFrames_q_ = 0, txBytes_ = 0, txDropped_ = 0, txRingFull_ = 0, txWrongFormat_ = 0;
   uint64_t txKicks_ = 0, txKickEagain_ = 0, txKickEnobufs_ = 0, txKickErrors_ = 0;
   int txLastErrno_ = 0;
+  uint64_t socketErrors_ = 0;
+  int lastSocketErrno_ = 0;
 };
 
 }  // namespace

@@ -11,12 +11,14 @@ class FdWatch : public Napi::ObjectWrap<FdWatch> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "FdWatch",
-                       {InstanceMethod("stop", &FdWatch::Stop), InstanceMethod("ref", &FdWatch::RefLoop),
+                       {InstanceMethod("stop", &FdWatch::Stop), InstanceMethod("restart", &FdWatch::Restart),
+                        InstanceMethod("ref", &FdWatch::RefLoop),
                         InstanceMethod("unref", &FdWatch::UnrefLoop),
                         InstanceAccessor("active", &FdWatch::Active, nullptr)});
   }
 
-  // new FdWatch(fd: number, callback: (status: number) => void)
+  // new FdWatch(fd: number, callback: (status: number) => void); status is 0, or a negative libuv error after
+  // which polling has stopped until restart().
   explicit FdWatch(const Napi::CallbackInfo& info)
       : Napi::ObjectWrap<FdWatch>(info), ctx_(info.Env(), "onionplane:fd-watch") {
     Napi::Env env = info.Env();
@@ -39,6 +41,7 @@ class FdWatch : public Napi::ObjectWrap<FdWatch> {
       return;
     }
     rc = uv_poll_start(handle_, UV_READABLE, OnPoll);
+    polling_ = rc == 0;
     if (rc != 0) {  // registered: must go through uv_close
       uv_close(reinterpret_cast<uv_handle_t*>(handle_), OnClosed);
       handle_ = nullptr;
@@ -57,6 +60,7 @@ class FdWatch : public Napi::ObjectWrap<FdWatch> {
 
   static void OnPoll(uv_poll_t* h, int status, int /*events*/) {
     FdWatch* self = static_cast<FdWatch*>(h->data);
+    if (status < 0) self->polling_ = false;  // libuv has stopped the handle
     Napi::Env env = self->Env();
     Napi::HandleScope scope(env);
     self->cb_.MakeCallback(env.Global(), {Napi::Number::New(env, status)}, self->ctx_);
@@ -84,6 +88,16 @@ class FdWatch : public Napi::ObjectWrap<FdWatch> {
     return info.Env().Undefined();
   }
 
+  // libuv stops a poll handle after POLLERR (the callback then sees status UV_EBADF). Once the cause is
+  // cleared (e.g. the socket error read), restart() polls again with the same handle and callback.
+  Napi::Value Restart(const Napi::CallbackInfo& info) {
+    if (!handle_) return ThrowErrno(info.Env(), "uv_poll_start", EBADF);
+    int rc = uv_poll_start(handle_, UV_READABLE, OnPoll);
+    if (rc != 0) return ThrowErrno(info.Env(), "uv_poll_start", -rc);
+    polling_ = true;
+    return info.Env().Undefined();
+  }
+
   Napi::Value RefLoop(const Napi::CallbackInfo& info) {
     if (handle_) uv_ref(reinterpret_cast<uv_handle_t*>(handle_));
     return info.Env().Undefined();
@@ -94,9 +108,12 @@ class FdWatch : public Napi::ObjectWrap<FdWatch> {
     return info.Env().Undefined();
   }
 
-  Napi::Value Active(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), handle_ != nullptr); }
+  Napi::Value Active(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), handle_ != nullptr && polling_);
+  }
 
   uv_poll_t* handle_ = nullptr;
+  bool polling_ = false;
   Napi::FunctionReference cb_;
   Napi::AsyncContext ctx_;
 };

@@ -114,7 +114,17 @@ export class AfPacketDevice implements PacketDevice {
   onReadable(cb: (() => void) | null): void {
     for (const w of this.watchers) w.stop();
     this.watchers = [];
-    if (cb && !this.closed) this.watchers = this.queues.map((q) => watchFd(q.fd, () => cb()));
+    if (!cb || this.closed) return;
+    this.watchers = this.queues.map((q) => {
+      const w: FdWatcher = watchFd(q.fd, (status) => {
+        if (status === 0) return cb();
+        // A pending socket error (the link went down: ENETDOWN) raised POLLERR and libuv stopped polling.
+        // Consume it and poll again, or RX would stay silent after the link comes back.
+        q.clearError();
+        w.restart();
+      });
+      return w;
+    });
   }
 
   linkState(): LinkState {
@@ -128,7 +138,7 @@ export class AfPacketDevice implements PacketDevice {
 
   stats(): DeviceStats {
     const s = this.socketStats();
-    const sum = (k: keyof Omit<NativeSocketStats, 'txLastErrno'>) => s.reduce((a, x) => a + x[k], 0);
+    const sum = (k: keyof Omit<NativeSocketStats, 'txLastErrno' | 'lastSocketError'>) => s.reduce((a, x) => a + x[k], 0);
     return {
       rxFrames: sum('rxFrames'),
       rxBytes: sum('rxBytes'),

@@ -53,6 +53,9 @@ export interface NativeSocketStats {
   txKickEnobufs: number;
   txKickErrors: number;
   txLastErrno: string | null;
+  /** Pending socket errors consumed (a link going down reports ENETDOWN this way). */
+  socketErrors: number;
+  lastSocketError: string | null;
 }
 
 export interface NativeAfPacketSocket {
@@ -78,12 +81,16 @@ export interface NativeAfPacketSocket {
   tx(data: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, count: number, meta?: Uint16Array): number;
   stats(): NativeSocketStats;
   info(): NativeInterfaceInfo;
+  /** Reads and resets the pending socket error (SO_ERROR): its errno name, or null. */
+  clearError(): string | null;
   close(): void;
 }
 
 export interface NativeFdWatch {
+  /** False after stop(), and after libuv stopped polling on an error (status < 0) until restart(). */
   readonly active: boolean;
   stop(): void;
+  restart(): void;
   ref(): void;
   unref(): void;
 }

@@ -2,16 +2,20 @@
 import { loadNative, type NativeFdWatch } from './binding.js';
 
 export interface FdWatcher {
+  /** False once stopped, or after a poll error until restart(). */
   readonly active: boolean;
   /** Stops watching; safe to call twice. Must happen before the fd is closed. */
   stop(): void;
+  /** Polls again after libuv stopped on an error (cb saw status < 0); clear the error's cause first. */
+  restart(): void;
   /** Whether the watch keeps the process alive (default true). */
   setKeepAlive(keep: boolean): void;
 }
 
 /**
- * Calls `cb` once per loop turn while `fd` is readable (level-triggered). `cb` receives libuv's status:
- * 0, or a negative errno when polling failed.
+ * Calls `cb` once per loop turn while `fd` is readable (level-triggered). `cb` receives libuv's status: 0, or
+ * a negative libuv error (UV_EBADF when the fd reported POLLERR), after which libuv has stopped polling until
+ * `restart()`.
  */
 export function watchFd(fd: number, cb: (status: number) => void): FdWatcher {
   const native = loadNative();
@@ -21,6 +25,7 @@ export function watchFd(fd: number, cb: (status: number) => void): FdWatcher {
       return w.active;
     },
     stop: () => w.stop(),
+    restart: () => w.restart(),
     setKeepAlive: (keep) => (keep ? w.ref() : w.unref()),
   };
 }
