@@ -9,7 +9,13 @@ import path from 'node:path';
 import net from 'node:net';
 import { hexToBytes } from '../../src/tor/bytes/index.js';
 import { openTlsChannel, buildFastCircuit, buildNtorCircuit, httpGetOverDirStream, openDirStream, readToEnd } from '../../src/tor/transport/index.js';
-import { readNtorPublicKey } from './tor-proto-helpers.js';
+
+/** The relay's ntor public key from `keys/secret_onion_key_ntor` (32-byte tag | secret | public). */
+function readNtorPublicKey(root: string): Uint8Array {
+  const f = fs.readFileSync(`${root}/data/keys/secret_onion_key_ntor`);
+  if (f.length !== 96 || !f.subarray(0, 18).toString('latin1').startsWith('== c25519v1: onion')) throw new Error('unexpected ntor key file');
+  return new Uint8Array(f.subarray(64, 96));
+}
 
 interface Relay { proc: ChildProcess; dir: string; orPort: number; rsaId: Uint8Array; ed25519Id: Uint8Array }
 
