@@ -66,3 +66,28 @@ describe('TcpView', () => {
     expect(o.wscale).toBe(14);
   });
 });
+
+describe('checksum fast path', () => {
+  it('agrees with a reference byte-wise sum for every alignment and length', () => {
+    const ref = (b: Uint8Array, s: number, e: number) => {
+      let sum = 0;
+      for (let i = s; i < e; i += 2) sum += (b[i]! << 8) | (i + 1 < e ? b[i + 1]! : 0);
+      while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 65536);
+      return sum;
+    };
+    const big = new Uint8Array(4096);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 131 + 7) & 0xff;
+    for (const off of [0, 1, 2, 3, 4, 5]) {
+      for (const len of [0, 1, 63, 64, 65, 100, 1499, 1500, 4000]) {
+        if (off + len > big.length) continue;
+        const view = big.subarray(off);
+        expect(onesComplementSum(view, 0, len)).toBe(ref(view, 0, len));
+        expect(onesComplementSum(big, off, off + len, 0x1234)).toBe(foldRef(ref(big, off, off + len) + 0x1234));
+      }
+    }
+    const ff = new Uint8Array(2048).fill(0xff);
+    expect(onesComplementSum(ff, 0, 2048)).toBe(0xffff);
+  });
+});
+
+function foldRef(x: number): number { while (x > 0xffff) x = (x & 0xffff) + (x >>> 16); return x; }
