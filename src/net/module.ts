@@ -49,7 +49,7 @@ export function registerNetModule(main: Main, options: NetModuleOptions = {}): N
   main.registerNode(ip4IcmpErrorNode(net));
   net.nodes.ip4Lookup = main.registerNode(ip4LookupNode(net));
   main.registerNode(ip4ArpNode(net));
-  main.registerNode(ip4RewriteNode(net));
+  net.nodes.ip4Rewrite = main.registerNode(ip4RewriteNode(net));
   net.nodes.interfaceOutput = main.registerNode(interfaceOutputNode(net));
   main.registerNode(afPacketOutputNode(net));
   main.registerNode(interfaceFaultNode(net, 'rx'));

@@ -14,6 +14,8 @@ import { InterfaceTable, type NetInterface, type RxMode } from './interface/inte
 import { FaultInjector, type FaultConfig } from './fault/fault-injector.js';
 import { NodeName } from './node-names.js';
 import { formatPrefix, ip4ToString, prefixMask } from './wire/ipv4.js';
+import { macHi, macLo } from './wire/ethernet.js';
+import { OPAQUE_MAC_HI, OPAQUE_MAC_LO } from './buffer-opaque.js';
 
 export interface OpenDeviceOptions {
   readonly rxQueues: number;
@@ -34,6 +36,7 @@ export interface NetNodeIndices {
   afPacketInput: number;
   ip4Lookup: number;
   interfaceOutput: number;
+  ip4Rewrite: number;
   neighborProcess: number;
   faultProcess: number;
 }
@@ -49,7 +52,14 @@ export class NetMain {
   /** Fault injectors by sw_if_index, one per direction. */
   readonly rxFaults: (FaultInjector | undefined)[] = [];
   readonly txFaults: (FaultInjector | undefined)[] = [];
-  readonly nodes: NetNodeIndices = { afPacketInput: -1, ip4Lookup: -1, interfaceOutput: -1, neighborProcess: -1, faultProcess: -1 };
+  readonly nodes: NetNodeIndices = {
+    afPacketInput: -1,
+    ip4Lookup: -1,
+    interfaceOutput: -1,
+    ip4Rewrite: -1,
+    neighborProcess: -1,
+    faultProcess: -1,
+  };
   /** Protocol number → node name that ip4-local hands packets to (tcp4-input, udp4-input, ...). */
   readonly ip4Protocols = new Map<number, string>([
     [6, NodeName.TCP4_INPUT],
@@ -173,6 +183,20 @@ export class NetMain {
   deleteRoute(prefix: number, len: number): void {
     if (!this.fib.remove(prefix, len, 'static')) {
       throw new Error(`no static route ${formatPrefix({ addr: prefix, len })}`);
+    }
+  }
+
+  /** A neighbour configured by hand; packets that waited for it are sent. */
+  setStaticNeighbor(itf: NetInterface, ip: number, mac: Uint8Array): void {
+    const pool = this.graph.buffers;
+    const hi = macHi(mac);
+    const lo = macLo(mac);
+    const waiting = this.neighbors.learn(itf.swIfIndex, ip, hi, lo, this.now(), true, true);
+    if (waiting === undefined) throw new Error('neighbor table full');
+    for (const bi of waiting) {
+      pool.opaque[bi * 4 + OPAQUE_MAC_HI] = hi;
+      pool.opaque[bi * 4 + OPAQUE_MAC_LO] = lo;
+      this.graph.enqueue(this.nodes.ip4Rewrite, bi);
     }
   }
 

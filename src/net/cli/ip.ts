@@ -5,8 +5,8 @@ import type { Main } from '../../core/main.js';
 import type { NetInterface } from '../interface/interface-table.js';
 import type { NetMain } from '../net-main.js';
 import { formatPrefix, ip4ToString } from '../wire/ipv4.js';
-import { writeMacWords, formatMac } from '../wire/ethernet.js';
-import { expectIp4, expectPrefix } from './parse.js';
+import { formatMac, macHi, macLo, parseMac, writeMacWords } from '../wire/ethernet.js';
+import { expectInterface, expectIp4, expectPrefix } from './parse.js';
 import { center } from './text-format.js';
 
 export function formatShowIpFib(net: NetMain): string {
@@ -62,6 +62,28 @@ export function registerIpCommands(main: Main, net: NetMain): void {
       }
       input.expectEnd();
       net.addRoute(p.addr, p.len, nextHop, itf);
+    },
+  });
+
+  main.registerCliCommand({
+    path: 'set ip neighbor',
+    shortHelp: 'set ip neighbor [del] <interface> <a.b.c.d> [<mac>]',
+    run: (input) => {
+      const del = input.accept('del');
+      const itf = expectInterface(net, input);
+      const addr = expectIp4(input);
+      if (del) {
+        input.word();
+        input.expectEnd();
+        if (!net.neighbors.lookup(itf.swIfIndex, addr)) throw new CliError(`no neighbor ${ip4ToString(addr)} on ${itf.name}`);
+        for (const bi of net.neighbors.remove(itf.swIfIndex, addr)) net.graph.buffers.free(bi);
+        return;
+      }
+      const w = input.expectWord('MAC address');
+      const mac = parseMac(w);
+      if (!mac) throw new CliError(`MAC address expected, got \`${w}'`);
+      input.expectEnd();
+      net.setStaticNeighbor(itf, addr, mac);
     },
   });
 

@@ -35,6 +35,7 @@ interface Ip4Trace {
 }
 
 export function formatIp4Trace(r: unknown): string {
+  if (typeof r === 'number') return `${r} bytes: shorter than an IPv4 header`;
   const t = r as Ip4Trace;
   return `protocol ${t.protocol} ${ip4ToString(t.src)} -> ${ip4ToString(t.dst)}\n  ttl ${t.ttl}, length ${t.length}, header length ${t.headerLen}, checksum 0x${t.checksum.toString(16).padStart(4, '0')}`;
 }
@@ -70,7 +71,7 @@ export function ip4InputNode(net: NetMain): InternalNodeDesc {
         const bi = vector[i]!;
         ip.reset(buf, pool.current[bi]!, pool.length[bi]!);
         const check = ip.check((pool.flags[bi]! & BufferFlag.IP4_CHECKSUM_OK) === 0);
-        if (node.isTraced(bi) && check !== Ipv4Check.TRUNCATED) node.addTrace(bi, ip4TraceOf(ip));
+        if (node.isTraced(bi)) node.addTrace(bi, check === Ipv4Check.TRUNCATED ? ip.len : ip4TraceOf(ip));
         if (check !== Ipv4Check.OK) {
           dropPacket(net, node, bi, CHECK_TO_ERROR[check]!);
           continue;

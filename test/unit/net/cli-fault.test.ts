@@ -41,6 +41,21 @@ describe('net CLI', () => {
   });
 });
 
+describe('static neighbours', () => {
+  it('sets a neighbour by hand that ARP does not replace, and deletes it', async () => {
+    const dev = await h.standard();
+    await h.cli('set ip neighbor host-veth0 10.9.0.2 02:00:00:00:00:aa');
+    expect(await h.cli('show ip neighbors')).toMatch(/10\.9\.0\.2\s+S\s+02:00:00:00:00:aa host-veth0/);
+    dev.inject(echoRequestFrame(1));
+    h.run();
+    const [reply] = dev.takeTransmitted();
+    expect([...reply!.subarray(0, 6)]).toEqual([2, 0, 0, 0, 0, 0xaa]);
+    await h.cli('set ip neighbor del host-veth0 10.9.0.2');
+    expect(h.net.neighbors.size).toBe(0);
+    await expect(h.cli('set ip neighbor del host-veth0 10.9.0.2')).rejects.toThrow('no neighbor 10.9.0.2 on host-veth0');
+  });
+});
+
 describe('fault injection', () => {
   it('drops, duplicates and corrupts on RX, and reports it', async () => {
     const dev = await h.standard();
