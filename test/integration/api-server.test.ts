@@ -60,6 +60,9 @@ describe('API server: requests, dumps and events', () => {
     expect(t.vpe_system_time).toBe(1_700_000_000);
     const json = JSON.parse((await c.call('get_api_json')).json) as { module: string }[];
     expect(json.map((j) => j.module)).toContain('tor');
+    // The shared-memory transport is not served.
+    expect((await c.request('sock_init_shm', {}, { throwOnError: false })).reply.retval).toBe(ApiRetval.UNIMPLEMENTED);
+    expect(api.server.stats.unimplemented).toBe(1);
   });
 
   it('streams dumps as details ended by control_ping_reply', async () => {

@@ -144,3 +144,14 @@ paths { "/err/x" "x"; };
     expect(() => generateModule(tmpApi(src))).toThrow(err);
   });
 });
+
+describe('generator CLI', () => {
+  it('--check passes on the committed output and writes both files per input', async () => {
+    const { main } = await import('../../../src/api/generator/cli.js');
+    expect(main(['--out', GENERATED, '-I', DEFS, '--check', ...API_FILES])).toBe(0);
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'apigen-out-'));
+    expect(main(['--out', out, '-I', DEFS, path.join(DEFS, 'vpe.api')])).toBe(0);
+    expect(fs.readdirSync(out).sort()).toEqual(['vpe.api.json', 'vpe.api.ts']);
+    expect(main(['--out', out, '--check', path.join(DEFS, 'memclnt.api')])).toBe(1);
+  });
+});
