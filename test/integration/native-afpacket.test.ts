@@ -324,6 +324,23 @@ describe.skipIf(!isRoot)('AfPacketDevice on a veth pair', () => {
       expect(perQueue[0]! + perQueue[1]!).toBe(64);
       expect(perQueue[0]).toBeGreaterThan(0);
       expect(perQueue[1]).toBeGreaterThan(0);
+
+      // rxBatch fills one batch from both queues in turn; every frame stays intact.
+      expect(dev.txBatch(txBatchOf(frames)).accepted).toBe(64);
+      const ports = new Set<number>();
+      await until(() => {
+        const n = multi.rxBatch(b);
+        for (let i = 0; i < n; i++) {
+          const f = b.frame(i);
+          if (f[23] !== 17 || f[36] !== 0x4e) continue;
+          const idx = ((f[36]! << 8) | f[37]!) - 20000;
+          expect(f.length).toBe(frames[idx]!.length);
+          expect(f).toEqual(frames[idx]);
+          ports.add(idx);
+        }
+        return ports.size >= 64;
+      });
+      expect(ports.size).toBe(64);
     } finally {
       multi.close();
     }
