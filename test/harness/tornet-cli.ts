@@ -68,13 +68,23 @@ async function up(values: Record<string, unknown>, stateFile: string): Promise<v
   process.stderr.write(`tornet: up in ${net.bringUpMs} ms; state in ${stateFile}\n`);
   if (!foreground) return;
   process.stderr.write('tornet: running in the foreground; ^C stops it\n');
-  await new Promise<void>((resolve) => {
-    const done = (): void => resolve();
+  // The interval also keeps the event loop (and so this process) alive: signal listeners alone do not.
+  const reason = await new Promise<string | undefined>((resolve) => {
+    const watch = setInterval(() => {
+      if (net.running()) return;
+      clearInterval(watch);
+      resolve(`a daemon exited:\n${net.logTails(15)}`);
+    }, 2000);
+    const done = (): void => {
+      clearInterval(watch);
+      resolve(undefined);
+    };
     process.once('SIGINT', done);
     process.once('SIGTERM', done);
   });
   await net.stop();
   fs.rmSync(stateFile, { force: true });
+  if (reason !== undefined) fail(`stopped the network because ${reason}`);
   process.stderr.write('tornet: stopped\n');
 }
 

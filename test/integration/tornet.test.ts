@@ -2,9 +2,11 @@
 // reference C tor client come up in under 90 s; a 10 MB download and an upload go through the reference
 // client's SOCKS port to the origin on 127.0.0.1; the onion service answers; stop() leaves nothing behind.
 
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deterministicBytesSha256, startOriginServer, type OriginServer } from '../harness/origin-server.js';
 import { fetchConsensus, parseDirAuthorityLine, startTorNet, TorNetError, type TorNet } from '../harness/tornet/index.js';
@@ -164,4 +166,113 @@ describe('tornet: failed bring-up', () => {
     expect(fs.existsSync(root!)).toBe(false);
     expect(processesMentioning(root!)).toEqual([]);
   }, 60_000);
+});
+
+// The CLI behind `npm run tornet`, compiled on the fly (only its own import graph) so the test does not depend
+// on a prior build. A one-authority network keeps each run to a few seconds.
+describe('tornet CLI: up / status / down, foreground interrupt, owner killed', () => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'onionplane-tornet-cli-'));
+  const state = path.join(work, 'state.json');
+  const roots = path.join(work, 'roots');
+  let cli: string;
+  const small = ['--authorities', '1', '--relays', '0', '--exits', '0', '--no-client', '--root', roots, '--state', state];
+
+  function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      execFile(process.execPath, [cli, ...args], { timeout: 120_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
+      );
+    });
+  }
+
+  function readState(): { root: string; authorities: { pid: number }[] } {
+    return JSON.parse(fs.readFileSync(state, 'utf8')) as { root: string; authorities: { pid: number }[] };
+  }
+
+  async function waitGone(root: string, ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (processesMentioning(root).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+  }
+
+  beforeAll(async () => {
+    const out = path.join(work, 'build');
+    const tsc = path.resolve('node_modules/typescript/bin/tsc');
+    await new Promise<void>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        [tsc, '--outDir', out, '--rootDir', path.resolve('.'), '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022',
+          '--types', 'node', '--skipLibCheck', '--strict', path.resolve('test/harness/tornet-cli.ts')],
+        (err, stdout) => (err ? reject(new Error(`tsc failed: ${stdout}`)) : resolve()),
+      ),
+    );
+    fs.writeFileSync(path.join(out, 'package.json'), '{"type":"module"}\n');
+    cli = path.join(out, 'test/harness/tornet-cli.js');
+  }, 60_000);
+
+  afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+  it('up leaves a detached network that status reports and down removes', async () => {
+    const up = await run(['up', '--param', 'sendme_accept_min_version=1', ...small]);
+    expect(up.stderr).toMatch(/tornet: up in \d+ ms/);
+    expect(up.code).toBe(0);
+    const { root, authorities } = readState();
+    expect(processesMentioning(root)).toEqual([authorities[0]!.pid]);
+
+    const status = await run(['status', '--state', state]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/auth0 +authority +pid \d+ +running/);
+    expect(status.stdout).toContain('consensus params sendme_accept_min_version=1');
+    expect((await run(['up', ...small])).stderr).toMatch(/already running/);
+
+    const down = await run(['down', '--state', state]);
+    expect(down.code).toBe(0);
+    expect(processesMentioning(root)).toEqual([]);
+    expect(fs.existsSync(root)).toBe(false);
+    expect(fs.existsSync(state)).toBe(false);
+    expect((await run(['status', '--state', state])).code).toBe(3);
+  }, 120_000);
+
+  it('a foreground network stops on SIGINT', async () => {
+    const child = spawn(process.execPath, [cli, 'up', '--foreground', ...small], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+        if (stderr.includes('running in the foreground')) resolve();
+      });
+      child.on('exit', () => reject(new Error(`CLI exited early:\n${stderr}`)));
+    });
+    const { root } = readState();
+    expect(processesMentioning(root)).toHaveLength(1);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(processesMentioning(root)).toEqual([]);
+    expect(fs.existsSync(root)).toBe(false);
+    expect(fs.existsSync(state)).toBe(false);
+  }, 120_000);
+
+  it('daemons of a SIGKILLed owner exit by themselves and the next start sweeps the root', async () => {
+    const child = spawn(process.execPath, [cli, 'up', '--foreground', ...small], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+        if (stderr.includes('running in the foreground')) resolve();
+      });
+      child.on('exit', () => reject(new Error(`CLI exited early:\n${stderr}`)));
+    });
+    const { root } = readState();
+    child.kill('SIGKILL');
+    // tor polls its owning process every 15 s (__OwningControllerProcess).
+    await waitGone(root, 40_000);
+    expect(processesMentioning(root)).toEqual([]);
+    expect(fs.existsSync(root)).toBe(true);
+
+    const up = await run(['up', ...small]);
+    expect(up.code).toBe(0);
+    expect(up.stderr).toContain(`removed abandoned ${root}`);
+    expect(fs.existsSync(root)).toBe(false);
+    expect((await run(['down', '--state', state])).code).toBe(0);
+  }, 150_000);
 });

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { startOriginServer, type OriginServer } from '../origin-server.js';
 import { registerForCleanup, removeTreeSync, unregisterFromCleanup } from './cleanup.js';
 import { fetchConsensus, missingRelays } from './consensus.js';
-import { killTorNow, readLog, sleep, spawnTor, stopTor, tailLines } from './daemon.js';
+import { isOurTorRunning, killTorNow, readLog, sleep, spawnTor, stopTor, tailLines } from './daemon.js';
 import { formatDirAuthorityLine } from './dir-authority-line.js';
 import { createAuthorityKeys, createRelayIdentity } from './keys.js';
 import { allocatePorts } from './ports.js';
@@ -116,6 +116,11 @@ class TorNetHandle implements TorNet {
 
   logTails(lines = 20): string {
     return renderTails(this.nodes(), lines);
+  }
+
+  running(): boolean {
+    const nodes = this.nodes();
+    return nodes.length > 0 && nodes.every((n) => isOurTorRunning(n.pid, n.torrcFile));
   }
 
   stop(): Promise<void> {
@@ -403,4 +408,27 @@ export function loadTorNetState(file = defaultStatePath()): TorNet {
 
 export function saveTorNetState(net: TorNet, file = defaultStatePath()): string {
   return writeStateFile(net.describe(), file);
+}
+
+export interface AcquiredTorNet {
+  net: TorNet;
+  /** True when attached to a network started elsewhere (release() then leaves it running). */
+  shared: boolean;
+  release(): Promise<void>;
+}
+
+/**
+ * For vitest global setup and benchmarks: attach to the network recorded in $ONIONPLANE_TORNET_STATE when
+ * that variable is set and every daemon of it runs (e.g. after `npm run tornet -- up`), otherwise start a
+ * private one with `opts` that release() stops.
+ */
+export async function acquireTorNet(opts: TorNetOptions = {}): Promise<AcquiredTorNet> {
+  const file = process.env.ONIONPLANE_TORNET_STATE;
+  if (file !== undefined && fs.existsSync(file)) {
+    const shared = loadTorNetState(file);
+    if (shared.running()) return { net: shared, shared: true, release: async () => undefined };
+    opts.log?.(`tornet: ${file} describes a network that is not running; starting a private one`);
+  }
+  const net = await startTorNet(opts);
+  return { net, shared: false, release: () => net.stop() };
 }

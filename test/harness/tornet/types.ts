@@ -76,6 +76,8 @@ export interface TorNet extends TorNetDescription {
   stop(): Promise<void>;
   /** The last `lines` lines (default 20) of each daemon's log, headed by nickname. */
   logTails(lines?: number): string;
+  /** True while every daemon still runs. */
+  running(): boolean;
   /** The JSON-safe part, for a state file. */
   describe(): TorNetDescription;
 }
