@@ -35,8 +35,11 @@ export interface AfPacketSocketOptions {
   txFrames?: number;
 }
 
+/** Counters since open. The kernel's (PACKET_STATISTICS) are accumulated across reads. */
 export interface NativeSocketStats {
+  /** Packets the kernel offered this socket, including kernelDrops. */
   kernelPackets: number;
+  /** Packets lost because the RX ring had no free block. */
   kernelDrops: number;
   kernelFreezeQueueCount: number;
   rxFrames: number;

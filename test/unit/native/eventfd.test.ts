@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { EventFd } from '../../../src/native/eventfd.js';
 import { watchFd } from '../../../src/native/fd-watch.js';
-import { isNativeErrnoError, loadNative } from '../../../src/native/binding.js';
+import { isNativeErrnoError, loadNative, nativeAddonPath } from '../../../src/native/binding.js';
+import { Worker } from 'node:worker_threads';
 
 const nextTurn = () => new Promise<void>((r) => setImmediate(r));
 
@@ -55,6 +56,24 @@ describe('EventFd (native shim)', () => {
       w.stop();
       w.stop();
       expect(w.active).toBe(false);
+      e.close();
+    }
+  });
+
+  it('is signalled by fd number from a worker thread', async () => {
+    const e = new EventFd();
+    try {
+      const got = new Promise<number>((resolve) => e.onSignal(resolve));
+      const w = new Worker(
+        `const { workerData } = require('node:worker_threads');
+         const n = require(workerData.path);
+         for (let i = 0; i < 5; i++) n.eventfdSignal(workerData.fd);`,
+        { eval: true, workerData: { path: nativeAddonPath(), fd: e.fd } },
+      );
+      await new Promise((r) => w.on('exit', r));
+      // Signals may be coalesced into fewer wake-ups; the first wake-up sees at least one.
+      expect(await got).toBeGreaterThanOrEqual(1);
+    } finally {
       e.close();
     }
   });
