@@ -3,10 +3,11 @@
 // and 1500-byte frames, against the Linux kernel answering the same load on the same veth, in the
 // same run. The traffic source is an AF_PACKET worker thread inside the peer namespace.
 //
-//   npx tsc -p tsconfig.json && node dist/bench/l3-icmp.js [--seconds N] [--rx-mode polling|interrupt]
+//   npx tsc -p tsconfig.json && node dist/bench/l3-icmp.js [--seconds N] [--rx-mode polling|interrupt] [--show-runtime]
 // Needs root and the native shim (npm run build).
 
 import { Worker } from 'node:worker_threads';
+import { registerBuiltinCommands } from '../src/cli/builtin/index.js';
 import { Main } from '../src/core/main.js';
 import { createVethNamespace, ip, runCommand, type VethNamespace } from '../src/native/veth.js';
 import { registerNetModule } from '../src/net/module.js';
@@ -40,10 +41,11 @@ async function linkMac(name: string): Promise<Uint8Array> {
   return parseMac(info[0]!.address)!;
 }
 
-export async function runL3Bench(opts: { seconds: number; rxMode: 'polling' | 'interrupt' }): Promise<L3BenchRow[]> {
+export async function runL3Bench(opts: { seconds: number; rxMode: 'polling' | 'interrupt'; showRuntime?: boolean }): Promise<L3BenchRow[]> {
   const rows: L3BenchRow[] = [];
   let ns: VethNamespace | undefined;
   const main = new Main({ buffers: 16384 });
+  registerBuiltinCommands(main);
   registerNetModule(main);
   await main.init();
   const cli = (line: string): Promise<string> => main.cli.execute(line, { main, origin: 'bench' });
@@ -77,7 +79,9 @@ export async function runL3Bench(opts: { seconds: number; rxMode: 'polling' | 'i
       await cli(`set interface ip address ${name} ${TARGET}/24`);
       await cli(`set interface rx-mode ${name} ${opts.rxMode}`);
       await cli(`set interface state ${name} up`);
+      await cli('clear runtime');
       const d = await trafficSource(job(DATAPLANE_MAC));
+      if (opts.showRuntime) console.log(`${frameBytes}-byte frames:\n${await cli('show runtime')}`);
       rows.push({ frameBytes, responder: 'onionplane', offeredPps: d.offered / d.seconds, repliesPps: d.replies / d.seconds });
       await cli(`delete host-interface name ${ns.host}`);
       await ip(['link', 'set', ns.host, 'up']);
@@ -107,7 +111,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   };
   const seconds = Number(arg('--seconds') ?? 3);
   const rxMode = (arg('--rx-mode') ?? 'polling') as 'polling' | 'interrupt';
-  const rows = await runL3Bench({ seconds, rxMode });
+  const rows = await runL3Bench({ seconds, rxMode, showRuntime: args.includes('--show-runtime') });
   console.log(formatRows(rows));
   console.log(JSON.stringify({ bench: 'l3-icmp', rxMode, rows }));
 }
