@@ -23,7 +23,8 @@ export interface StreamOptions {
   /**
    * Free space (bytes) of whatever consumes this stream's data. Stream SENDMEs are withheld until it
    * can hold everything the exit may send after the credit, so a slow consumer stops the exit.
-   * After freeing space, call `stream.notifyConsumed()`. Omitted: the consumer never pushes back.
+   * After freeing space, call `stream.notifyConsumed()`. The consumer must be able to hold one initial
+   * window (500 cells × 498 bytes) before any credit. Omitted: the consumer never pushes back.
    */
   readonly freeSpace?: () => number;
 }
