@@ -3,3 +3,6 @@ export * from './ring.js';
 export * from './doorbell.js';
 export * from './ring-table.js';
 export * from './interface.js';
+export * from './errno-reason.js';
+export * from './socket-pump.js';
+export * from './worker-host.js';

@@ -102,3 +102,25 @@ export function isBackendRequest(v: unknown): v is BackendRequest {
       return false;
   }
 }
+
+/** Structural check for events arriving from a backend thread. */
+export function isBackendEvent(v: unknown): v is BackendEvent {
+  if (typeof v !== 'object' || v === null) return false;
+  const m = v as Record<string, unknown>;
+  const id = Number.isInteger(m['id']);
+  switch (m['type']) {
+    case 'ready':
+      return true;
+    case 'connected':
+      return id && (m['bound'] === undefined || isStreamTarget(m['bound']));
+    case 'failed':
+    case 'closed':
+      return id && Number.isInteger(m['reason']);
+    case 'resolved':
+      return id && typeof m['answer'] === 'object' && m['answer'] !== null;
+    case 'fatal':
+      return typeof m['message'] === 'string';
+    default:
+      return false;
+  }
+}
