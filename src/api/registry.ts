@@ -17,8 +17,11 @@ export interface ApiClientSession {
   /** Name the client gave in sockclnt_create (empty before). */
   name: string;
   readonly closed: boolean;
-  /** Sends any message to this client; false when it is gone or too slow and was dropped. */
-  send(name: string, msg: ApiMessage): boolean;
+  /**
+   * Sends any message to this client; false when it is gone or too slow and was dropped.
+   * `droppable` messages (events) are skipped rather than queued when the client lags.
+   */
+  send(name: string, msg: ApiMessage, opts?: { droppable?: boolean }): boolean;
   /** Closes the connection after what is queued has been written. */
   close(): void;
 }
@@ -184,7 +187,7 @@ export class ApiRegistry {
         continue;
       }
       try {
-        if (client.send(name, { ...msg, client_index: client.index, pid: sub.pid })) n++;
+        if (client.send(name, { ...msg, client_index: client.index, pid: sub.pid }, { droppable: true })) n++;
       } catch {
         // Not encodable (counted by the server as an encode error); the others still get it.
       }

@@ -317,8 +317,8 @@ class ApiConnection implements ApiClientSession {
       r.u16();
       req = codec.body.decodeFrom(r);
       if (r.remaining !== 0) throw new ApiCodecError(`${r.remaining} bytes after the message`);
-    } catch (e) {
-      if (!(e instanceof ApiCodecError)) throw e;
+    } catch {
+      // ApiCodecError, or anything else a malformed body could provoke: never fatal.
       this.stats.decode_errors++;
       this.rejectUndecodable(codec, service.reply, body);
       return null;
@@ -338,12 +338,21 @@ class ApiConnection implements ApiClientSession {
       return null;
     }
     if (result && typeof (result as Promise<void>).then === 'function') {
-      return (result as Promise<void>).then(
-        () => this.handlerDone(ctx),
-        (e) => this.handlerFailed(ctx, e),
-      );
+      // Settles, never rejects: nothing a handler does may become an unhandled rejection.
+      return (result as Promise<void>)
+        .then(
+          () => this.handlerDone(ctx),
+          (e) => this.handlerFailed(ctx, e),
+        )
+        .catch(() => {
+          this.stats.handler_errors++;
+        });
     }
-    this.handlerDone(ctx);
+    try {
+      this.handlerDone(ctx);
+    } catch {
+      this.stats.handler_errors++;
+    }
     return null;
   }
 
@@ -377,8 +386,13 @@ class ApiConnection implements ApiClientSession {
     ctx.fail(e instanceof ApiError ? e.retval : ApiRetval.UNSPECIFIED);
   }
 
-  send(name: string, msg: ApiMessage): boolean {
+  send(name: string, msg: ApiMessage, opts: { droppable?: boolean } = {}): boolean {
     if (this._closed) return false;
+    // Events give way before a slow client is cut off: dropped (and counted) at half the cap.
+    if (opts.droppable && this.sock.writableLength > this.opts.maxOutputBytes / 2) {
+      this.stats.events_dropped++;
+      return false;
+    }
     let body: Uint8Array;
     try {
       const codec = this.registry.schema.get(name);
@@ -447,7 +461,11 @@ class RequestContext implements ApiRequestContext {
   fail(retval: number): void {
     if (!this.needsReply || this.replied) return;
     this.replied = true;
-    this.conn.send(this.service.reply, { context: this.context, retval, response: retval });
+    try {
+      this.conn.send(this.service.reply, { context: this.context, retval, response: retval });
+    } catch {
+      // Counted as an encode error; the client will time out rather than the server fail.
+    }
   }
 
   details(msg: ApiMessage): boolean {

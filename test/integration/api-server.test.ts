@@ -193,6 +193,50 @@ describe('API server: bad input', () => {
   });
 });
 
+describe('API server: slow subscribers and garbage', () => {
+  it('drops events for a subscriber that does not read instead of queueing without bound', async () => {
+    await api.stop();
+    api = await startTestApi({ server: { maxOutputBytes: 64 << 10 } });
+    const { s, index, table } = await raw();
+    const want = Buffer.alloc(2 + 4 + 4 + 4 + 4);
+    want.writeUInt16BE(table.get('want_tor_stream_events_476f5a08')!, 0);
+    want.writeUInt32BE(index, 2);
+    want.writeUInt32BE(1, 6);
+    want.writeUInt32BE(1, 10);
+    s.write(want);
+    expect((await s.read())!.readInt32BE(6)).toBe(0);
+    s.sock.pause();
+    let delivered = 0;
+    for (let i = 0; i < 20000; i++) delivered += publishTorStreamEvent(api.registry, { streamIndex: i, circuitId: 1, state: 'open' });
+    expect(delivered).toBeLessThan(20000);
+    expect(api.server.stats.events_dropped).toBe(20000 - delivered);
+    expect(api.server.stats.slow_clients_closed).toBe(0);
+    expect(api.server.clientCount).toBe(1);
+  });
+
+  it('survives random bodies under every message id', async () => {
+    const bystander = await client();
+    const maxId = api.registry.messageTable().length;
+    let seed = 12345;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    let conn = await raw();
+    for (let i = 0; i < 300; i++) {
+      if (conn.s.closed) conn = await raw();
+      const body = Buffer.alloc(2 + rnd(90));
+      for (let j = 2; j < body.length; j++) body[j] = rnd(256);
+      body.writeUInt16BE(1 + rnd(maxId + 3), 0);
+      conn.s.write(body);
+    }
+    conn.s.destroy();
+    expect((await bystander.call('show_version')).program).toBe('onionplane');
+    const st = api.server.stats;
+    expect(st.decode_errors + st.unknown_msg_id + st.unexpected_messages + st.unimplemented).toBeGreaterThan(0);
+  });
+});
+
 describe('onionctl api mode', () => {
   it('prints replies, dumps and events as JSON', async () => {
     const lines: string[] = [];
