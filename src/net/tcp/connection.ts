@@ -114,6 +114,7 @@ export class TcpConnection implements TimerOwner {
   lastAckSent = 0;
   tsRecent = 0;
   tsOffset = 0;
+  private lastOowAckAt = -Infinity;
 
   readonly rtt: RttEstimator;
   private rttSeq = 0;
@@ -394,7 +395,10 @@ export class TcpConnection implements TimerOwner {
     if (!acceptable) {
       // Zero-window probes and stale duplicates land here; the ACK tells the peer where we are.
       this.count(TcpCounter.OutOfWindow);
-      if (!(fl & TcpFlag.RST)) {
+      // Answer with an ACK, but at most one per 100 ms for empty segments: two confused peers must not
+      // ping-pong ACKs forever (RFC 5961 §7 rate limiting spirit).
+      if (!(fl & TcpFlag.RST) && (segLen > 0 || now - this.lastOowAckAt >= 100)) {
+        if (segLen === 0) this.lastOowAckAt = now;
         this.flags |= F_ACK_NOW;
         // A retransmitted FIN in TIME-WAIT restarts the 2·MSL wait (RFC 9293 §3.10.7.4).
         if (this.state === TcpState.TimeWait && (fl & TcpFlag.FIN)) this.closeAt = now + cfg.timeWaitMs;
@@ -513,7 +517,7 @@ export class TcpConnection implements TimerOwner {
         if (this.flags & F_APP_CLOSED) {
           // RFC 9293 §3.10.4 / RFC 1122 4.2.2.13: nobody will read this data.
           this.count(TcpCounter.DataAfterClose);
-          this.sendRst(this.sndNxt, 0, false);
+          this.sendRst(this.sndMax, 0, false);
           this.finish(true);
           return;
         }
@@ -795,7 +799,7 @@ export class TcpConnection implements TimerOwner {
     if (this.flags & F_RELEASED) return;
     if (this.flags & F_ABORT) {
       this.flags &= ~F_ABORT;
-      if (this.state !== TcpState.SynSent && this.state !== TcpState.TimeWait) this.sendRst(this.sndNxt, 0, false);
+      if (this.state !== TcpState.SynSent && this.state !== TcpState.TimeWait) this.sendRst(this.sndMax, 0, false);
       this.finish(false);
       return;
     }
@@ -859,7 +863,7 @@ export class TcpConnection implements TimerOwner {
     if (this.sndUna === this.sndMax) return;
     if (++this.retries > cfg.maxRetransmits) {
       this.count(TcpCounter.RetransmitLimit);
-      this.sendRst(this.sndNxt, 0, false);
+      this.sendRst(this.sndMax, 0, false);
       this.finish(true);
       return;
     }
@@ -905,7 +909,7 @@ export class TcpConnection implements TimerOwner {
         this.ctx.schedule(this);
         return;
       case TcpState.TimeWait:
-        if (this.flags & F_ACK_NOW) this.emit(TcpFlag.ACK, this.sndNxt, 0, 0, now);
+        if (this.flags & F_ACK_NOW) this.emit(TcpFlag.ACK, this.sndMax, 0, 0, now);
         this.ctx.schedule(this);
         return;
       default:
@@ -924,7 +928,7 @@ export class TcpConnection implements TimerOwner {
     } else {
       while (this.sendNew(now, (this.sndNxt - this.sndUna) >>> 0)) sent = true;
     }
-    if ((this.flags & F_ACK_NOW) && !sent) this.emit(TcpFlag.ACK, this.sndNxt, 0, 0, now);
+    if ((this.flags & F_ACK_NOW) && !sent) this.emit(TcpFlag.ACK, this.sndMax, 0, 0, now);
     this.armPersist(now);
     this.ctx.schedule(this);
   }
