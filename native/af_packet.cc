@@ -33,7 +33,7 @@ constexpr uint8_t VNET_F_NEEDS_CSUM = 1, VNET_F_DATA_VALID = 2;
 constexpr uint8_t VNET_GSO_NONE = 0, VNET_GSO_TCPV4 = 1, VNET_GSO_TCPV6 = 4, VNET_GSO_UDP_L4 = 5,
                   VNET_GSO_ECN = 0x80;
 
-// Per-frame metadata layout shared with src/native/af-packet.ts: a Uint16Array, META_STRIDE entries per frame.
+// Per-frame metadata layout shared with src/native/packet-device.ts: a Uint16Array, META_STRIDE entries per frame.
 constexpr uint32_t META_STRIDE = 4;
 constexpr uint32_t META_FLAGS = 0, META_CSUM_START = 1, META_CSUM_OFFSET = 2, META_GSO_SIZE = 3;
 // Flag bits (RX unless noted).

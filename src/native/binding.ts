@@ -27,10 +27,13 @@ export interface AfPacketSocketOptions {
   qdiscBypass?: boolean;
   /** PACKET_FANOUT (hash) group id 1..65535; 0 or absent: no fanout. */
   fanoutGroup?: number;
+  /** RX ring (VPP's defaults): 2048-byte frames, 32 per block (block = frameSize × framesPerBlock, a multiple
+   *  of the page size), 160 blocks, a block is handed over when full or after rxRetireMs (1). */
   rxFrameSize?: number;
   rxFramesPerBlock?: number;
   rxBlocks?: number;
   rxRetireMs?: number;
+  /** TX ring: txFrames (a multiple of 32; default 1024) frames of txFrameSize (2048) bytes. */
   txFrameSize?: number;
   txFrames?: number;
 }
