@@ -67,6 +67,12 @@ async function peerStats(ns: VethNamespace): Promise<{ rx: number; tx: number }>
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Polls `cond` until it holds or `ms` pass (frames in flight on a loaded machine). */
+async function waitFor(cond: () => boolean | Promise<boolean>, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond()) && Date.now() < end) await sleep(20);
+}
+
 describe.skipIf(!canRun)('net L3 over veth (root)', () => {
   let ns: VethNamespace;
   let main: Main;
@@ -95,17 +101,20 @@ describe.skipIf(!canRun)('net L3 over veth (root)', () => {
   });
 
   it('is resolved by ARP and answers ping; counters match what the kernel sent', async () => {
-    await sleep(50);
+    await sleep(100);
     await cli('clear errors');
     await cli('clear interfaces');
     const before = await peerStats(ns);
     await execInNetns(ns.netns, 'ip', ['neigh', 'flush', 'dev', ns.peer]);
     const out = await execInNetns(ns.netns, 'ping', ['-c', '5', '-i', '0.05', '-W', '2', OUR_ADDR], 20_000);
     expect(out).toMatch(/5 packets transmitted, 5 received/);
-    await sleep(50);
-    const after = await peerStats(ns);
     const itf = net.interfaces.find(ifName)!;
     const c = (k: number): number => net.interfaces.counters.get(itf.swIfIndex, k);
+    let after = await peerStats(ns);
+    await waitFor(async () => {
+      after = await peerStats(ns);
+      return c(InterfaceCounter.RX_PACKETS) === after.tx - before.tx && c(InterfaceCounter.TX_PACKETS) === after.rx - before.rx;
+    });
     expect(errorCount('ip4-icmp-input', 'echo-replies-sent')).toBe(5);
     expect(c(InterfaceCounter.IP4)).toBe(5);
     // Everything the kernel sent arrived here, and everything we sent arrived there.
@@ -126,7 +135,7 @@ describe.skipIf(!canRun)('net L3 over veth (root)', () => {
     const itf = net.interfaces.find(ifName)!;
     const kinds = ['runt', 'truncated', 'bad-checksum', 'bad-header-length', 'bad-length', 'bad-version'];
     await execInNetns(ns.netns, 'python3', ['-c', INJECT_PY, ns.peer, formatMac(itf.mac), '02:00:00:00:00:99', '3', ...kinds]);
-    await sleep(100);
+    await waitFor(() => kinds.every((k) => errorCount('ip4-input', k === 'runt' ? 'too-short' : k) >= 3));
     expect(errorCount('ip4-input', 'too-short')).toBe(3);
     expect(errorCount('ip4-input', 'truncated')).toBe(3);
     expect(errorCount('ip4-input', 'bad-checksum')).toBe(3);
@@ -143,7 +152,7 @@ describe.skipIf(!canRun)('net L3 over veth (root)', () => {
     await cli('clear trace');
     await cli('trace add af-packet-input 10');
     await execInNetns(ns.netns, 'ping', ['-c', '1', '-W', '2', OUR_ADDR], 10_000);
-    await sleep(20);
+    await waitFor(async () => (await cli('show trace')).includes('af-packet-output'));
     const trace = await cli('show trace');
     const order = ['af-packet-input', 'ethernet-input', 'ip4-input', 'ip4-local', 'ip4-icmp-input', 'ip4-lookup', 'ip4-rewrite', 'interface-output', 'af-packet-output'];
     let at = 0;
@@ -154,6 +163,20 @@ describe.skipIf(!canRun)('net L3 over veth (root)', () => {
     }
     expect(trace).toContain(`protocol 1 ${PEER_ADDR} -> ${OUR_ADDR}`);
     await cli('clear trace');
+  });
+
+  it('injects delay and loss on the interface', async () => {
+    await cli(`set interface fault ${ifName} rx delay 60`);
+    const delayed = await execInNetns(ns.netns, 'ping', ['-c', '2', '-i', '0.1', '-W', '2', OUR_ADDR], 10_000);
+    expect(delayed).toMatch(/2 packets transmitted, 2 received/);
+    const min = Number(/= ([\d.]+)\//.exec(delayed.split('\n').find((l) => l.startsWith('rtt'))!)![1]);
+    expect(min).toBeGreaterThanOrEqual(60);
+    await cli(`set interface fault ${ifName} drop 100`);
+    await expect(execInNetns(ns.netns, 'ping', ['-c', '2', '-i', '0.1', '-W', '1', OUR_ADDR], 10_000)).rejects.toThrow();
+    expect(await cli('show interface fault')).toMatch(/dropped [1-9]/);
+    await cli(`set interface fault ${ifName} off`);
+    const ok = await execInNetns(ns.netns, 'ping', ['-c', '1', '-W', '2', OUR_ADDR], 10_000);
+    expect(ok).toMatch(/1 packets transmitted, 1 received/);
   });
 
   it('creates a veth pair with a configured host side and answers on it', async () => {
