@@ -66,7 +66,8 @@ export class ApiClient {
     this.decoder = new FrameDecoder(opts.maxMessageBytes);
   }
 
-  static async connect(options: ApiClientOptions = {}): Promise<ApiClient> {
+  static async connect(target: ApiClientOptions | string = {}): Promise<ApiClient> {
+    const options: ApiClientOptions = typeof target === 'string' ? { socketPath: target } : target;
     const opts: Required<ApiClientOptions> = {
       socketPath: options.socketPath ?? DEFAULT_API_SOCKET,
       name: options.name ?? 'onionctl',
