@@ -1084,7 +1084,11 @@ export class TcpConnection implements TimerOwner {
     if (!syn && (this.flags & F_SACK) && this.rxFifo.oooSegmentCount > 0) this.fillSackBlocks(o);
     const optLen = tcpOptionsLength(o);
     const extra = optLen - (this.flags & F_TS ? 12 : 0);
-    if (len > 0 && extra > 0 && len > this.sndMss - extra) len = Math.max(1, this.sndMss - extra);
+    if (len > 0 && extra > 0 && len > this.sndMss - extra) {
+      // SACK blocks took payload room: send less, and no FIN (it belongs after the last byte).
+      len = Math.max(1, this.sndMss - extra);
+      flags &= ~TcpFlag.FIN;
+    }
     const hl = TCP_HEADER_LEN + optLen;
     const total = hl + len;
     const sink = ctx.sink;
