@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiCallError, ApiClient } from '../../src/api/client.js';
 import { runApiCommand } from '../../src/api/cli-mode.js';
 import { ApiRetval } from '../../src/api/errors.js';
+import { publishInterfaceEvent } from '../../src/api/handlers/interface.js';
 import { publishTorStreamEvent } from '../../src/api/handlers/tor.js';
 import { papiBareRequest, papiSockclntCreate, parseSockclntCreateReply, RawApiSocket, startTestApi, type TestApi } from '../unit/api/fixtures.js';
 
@@ -118,8 +119,12 @@ describe('API server: requests, dumps and events', () => {
 
   it('drops a client\'s subscriptions when it disconnects', async () => {
     const a = await client();
-    await a.subscribe('want_interface_events', () => undefined);
+    const seen: { sw_if_index: number; flags: number; deleted: boolean }[] = [];
+    await a.subscribe('want_interface_events', (ev) => seen.push(ev));
     expect(api.registry.subscriberCount('sw_interface_event')).toBe(1);
+    expect(publishInterfaceEvent(api.registry, { ...api.interfaces[1]!, adminUp: true }, true)).toBe(1);
+    await until(() => seen.length === 1);
+    expect(seen[0]).toMatchObject({ sw_if_index: 2, flags: 3, deleted: true });
     await a.close();
     await until(() => api.registry.subscriberCount('sw_interface_event') === 0);
   });
