@@ -49,6 +49,7 @@ export function interfaceHandlers(backend: InterfaceApiBackend, registry: ApiReg
       const name = String(req.host_if_name ?? '');
       if (!name) throw new ApiError(ApiRetval.INVALID_ARGUMENT, 'host_if_name is empty');
       const hw = req.use_random_hw_addr ? null : (req.hw_addr as Uint8Array);
+      // An all-zero address is "not given" (it is what a client that omits hw_addr sends).
       const explicit = hw && hw.some((b) => b !== 0) ? hw : null;
       const swIfIndex = await backend.createHostInterface(name, explicit);
       ctx.reply({ sw_if_index: swIfIndex });
@@ -81,8 +82,8 @@ export function interfaceHandlers(backend: InterfaceApiBackend, registry: ApiReg
           sup_sw_if_index: i.swIfIndex,
           l2_address: i.macAddress,
           flags: flagsOf(i),
-          type: 0,
-          link_duplex: 2,
+          type: 0, // IF_API_TYPE_HARDWARE
+          link_duplex: 2, // LINK_DUPLEX_API_FULL
           link_speed: i.linkSpeedKbps ?? 0,
           link_mtu: Math.min(i.mtu, 0xffff),
           mtu: [i.mtu, i.mtu, i.mtu, 0],
