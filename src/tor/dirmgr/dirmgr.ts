@@ -144,8 +144,8 @@ export class DirMgr {
     try {
       const res = await fetchDir(server.open, req, { compressed: this.cfg.compressed, timeoutMs: this.cfg.fetchTimeoutMs });
       return res.body;
-    } catch {
-      this.counters.fetchErrors++;
+    } catch (e) {
+      this.counters.fetchFailed(`${server.name}: ${req.kind}: ${e instanceof Error ? e.message : String(e)}`);
       return undefined;
     }
   }
