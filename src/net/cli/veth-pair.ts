@@ -29,7 +29,9 @@ export function registerVethPairCommands(main: Main, net: NetMain): void {
       peer ??= hostIf + DATAPLANE_SUFFIX;
       if (peer.length > IFNAME_MAX) throw new CliError(`peer name ${peer} longer than ${IFNAME_MAX} characters: give peer-name`);
       if (net.interfaces.find(`host-${peer}`)) throw new CliError(`interface host-${peer} already exists`);
-      await createVethPair({ name: hostIf, peerName: peer, up: true });
+      // One segment per GSO packet: the host's TCP then sends MTU-sized frames, which is what the
+      // dataplane's TCP takes (it does not segment GSO super-frames).
+      await createVethPair({ name: hostIf, peerName: peer, up: true, gsoMaxSegs: 1 });
       try {
         if (addr) await addAddress(hostIf, addr);
         const itf = net.createHostInterface(peer);
