@@ -387,7 +387,9 @@ export class TcpConnection implements TimerOwner {
     const segLen = dataLen + (fl & TcpFlag.SYN ? 1 : 0) + (fl & TcpFlag.FIN ? 1 : 0);
     let acceptable: boolean;
     if (segLen === 0) {
-      acceptable = rcvWnd === 0 ? seq === this.rcvNxt : inWindow(seq, this.rcvNxt, rcvWnd);
+      // The right edge itself is allowed (as in BSD and Linux): a sender that filled our window sends its
+      // pure ACKs with SEQ = RCV.NXT + RCV.WND, and their acknowledgements must not be lost.
+      acceptable = rcvWnd === 0 ? seq === this.rcvNxt : inWindow(seq, this.rcvNxt, rcvWnd + 1);
     } else {
       acceptable = rcvWnd !== 0
         && (inWindow(seq, this.rcvNxt, rcvWnd) || inWindow((seq + segLen - 1) >>> 0, this.rcvNxt, rcvWnd));
