@@ -1,7 +1,11 @@
-// The modules built into the daemon (not plugins): everything below the plugins in the layer list.
+// The modules built into the daemon (not plugins), bottom up: the L2/L3 host stack, then TCP and
+// the session layer that applications (the SOCKS5 server of the tor plugin) attach to.
 
 import type { Main } from '../core/main.js';
+import { registerNetModule } from '../net/module.js';
+import { registerSessionModule } from '../session/module.js';
 
 export function registerCoreModules(main: Main): void {
-  void main;
+  const net = registerNetModule(main);
+  registerSessionModule(main, net);
 }

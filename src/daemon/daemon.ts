@@ -49,15 +49,35 @@ export function parseArgs(argv: readonly string[]): DaemonArgs | 'help' | 'versi
 export const USAGE = `usage: onionplane -c <startup.conf>
        onionplane <configuration words, e.g. unix { interactive }>`;
 
+/**
+ * Splits an exec file into commands: one per line, except that a `{ … }` block may span lines
+ * (`comment { … }`); `#` lines are comments.
+ */
+export function execFileCommands(text: string): string[] {
+  const commands: string[] = [];
+  let current = '';
+  let depth = 0;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!current && (!line || line.startsWith('#'))) continue;
+    current = current ? `${current} ${line}` : line;
+    for (const c of line) depth += c === '{' ? 1 : c === '}' ? -1 : 0;
+    if (depth <= 0) {
+      commands.push(current);
+      current = '';
+      depth = 0;
+    }
+  }
+  if (current) commands.push(current);
+  return commands;
+}
+
 /** Runs the CLI commands of an exec file, stopping at the first failure (as VPP does). */
 export async function runExecFile(main: Main, file: string): Promise<void> {
   const log = main.log.child('cli');
-  const text = readFileSync(file, 'utf8');
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) continue;
+  for (const command of execFileCommands(readFileSync(file, 'utf8'))) {
     try {
-      await main.cli.execute(line, { main, origin: 'exec' });
+      await main.cli.execute(command, { main, origin: 'exec' });
     } catch (e) {
       const msg = e instanceof CliError ? e.message : (e as Error).message;
       log.error(`exec ${file}: ${msg}`);

@@ -65,3 +65,14 @@ describe('startup.conf grammar', () => {
     expect(unknownSectionError(c, 'frobnicate').message).toBe("unknown input `frobnicate { on 3 }'");
   });
 });
+
+describe('exec files', () => {
+  it('runs one command per line, joining lines inside braces and skipping comments', async () => {
+    const { execFileCommands } = await import('../../../src/daemon/daemon.js');
+    expect(execFileCommands('# setup\ncomment { two\n  lines }\n\nshow version\n  set interface state host-x up  \n')).toEqual([
+      'comment { two lines }',
+      'show version',
+      'set interface state host-x up',
+    ]);
+  });
+});

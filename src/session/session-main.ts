@@ -1,0 +1,165 @@
+// The session layer's main state: the TCP stack of this thread, the sessions applications hold,
+// and the glue to the graph (segments out through ip4-lookup, timers on a process node).
+
+import type { Main } from '../core/main.js';
+import type { NetMain } from '../net/net-main.js';
+import type { TcpConfig } from '../net/tcp/config.js';
+import type { TcpConnection } from '../net/tcp/connection.js';
+import { TcpStack, type TcpResult } from '../net/tcp/stack.js';
+import type { TcpAppHandler, TcpListener } from '../net/tcp/types.js';
+import { Session, type SessionApp, type SessionOwner } from './session.js';
+import { TcpOutputSink } from './tcp-output.js';
+
+export interface SessionConfig {
+  rxFifoSize: number;
+  txFifoSize: number;
+  /** Upper bound of sessions (all states). */
+  maxSessions: number;
+}
+
+export interface SessionListener {
+  readonly app: SessionApp;
+  readonly ip: number;
+  readonly port: number;
+  readonly tcp: TcpListener;
+}
+
+export class SessionMain implements SessionOwner {
+  readonly stack: TcpStack;
+  readonly sessions = new Map<number, Session>();
+  readonly listeners: SessionListener[] = [];
+  private nextId = 1;
+  /** Index of the process node that runs TCP timers and flushes; set at registration. */
+  timerNode = -1;
+  private kicked = false;
+
+  constructor(
+    readonly main: Main,
+    readonly net: NetMain,
+    readonly config: SessionConfig,
+    tcpConfig: Partial<TcpConfig>,
+  ) {
+    this.stack = new TcpStack(new TcpOutputSink(net), {
+      ...tcpConfig,
+      rxFifoSize: config.rxFifoSize,
+      txFifoSize: config.txFifoSize,
+      maxConnections: config.maxSessions,
+    });
+  }
+
+  now(): number {
+    return performance.now();
+  }
+
+  // SessionOwner: requests apply at the stack's next flush, which the timer node runs.
+  kick(): void {
+    if (this.kicked || this.timerNode < 0) return;
+    this.kicked = true;
+    this.main.graph.signalProcess(this.timerNode);
+  }
+  /** Called by the timer node when it runs. */
+  kickHandled(): void {
+    this.kicked = false;
+  }
+
+  /** When the timer node is due next (absolute ms), so input can tell if a new timer is earlier. */
+  private timerDue = Infinity;
+
+  /** The timer node reports the delay it sleeps for; returns it. */
+  scheduled(delayMs: number | undefined, now: number): number | undefined {
+    this.timerDue = delayMs === undefined ? Infinity : now + delayMs;
+    return delayMs;
+  }
+
+  /** A timer at `at` now exists: wake the timer node if it sleeps past it. */
+  reschedule(at: number): void {
+    if (at < this.timerDue) this.kick();
+  }
+  send(conn: TcpConnection): void {
+    this.stack.send(conn);
+  }
+  shutdownWrite(conn: TcpConnection): void {
+    this.stack.shutdownWrite(conn);
+  }
+  close(conn: TcpConnection): void {
+    this.stack.close(conn);
+  }
+  abort(conn: TcpConnection): void {
+    this.stack.abort(conn);
+  }
+
+  /** The engine's callbacks for one application, translated to sessions. */
+  private handlerFor(app: SessionApp): TcpAppHandler {
+    const session = (conn: TcpConnection): Session => conn.appCtx as Session;
+    return {
+      onAccept: (conn) => {
+        const s = this.adopt(app, conn);
+        const ok = app.onAccept?.(s);
+        if (ok === false) {
+          this.forget(s);
+          return false;
+        }
+        return true;
+      },
+      onConnected: (conn) => app.onConnected?.(session(conn)),
+      onConnectFailed: (conn, reason) => {
+        const s = session(conn);
+        app.onConnectFailed?.(s, reason);
+      },
+      onRx: (conn) => app.onRx?.(session(conn)),
+      onTxSpace: (conn) => app.onTxSpace?.(session(conn)),
+      onPeerClosed: (conn) => app.onPeerClosed?.(session(conn)),
+      onReset: (conn) => app.onReset?.(session(conn)),
+      onClosed: (conn) => {
+        const s = session(conn);
+        if (!s) return;
+        s.closed = true;
+        this.forget(s);
+        app.onClosed?.(s);
+      },
+    };
+  }
+
+  private adopt(app: SessionApp, conn: TcpConnection): Session {
+    const s = new Session(this.nextId++, app, conn, this, this.now());
+    conn.appCtx = s;
+    this.sessions.set(s.id, s);
+    return s;
+  }
+
+  private forget(s: Session): void {
+    this.sessions.delete(s.id);
+  }
+
+  listen(app: SessionApp, ip: number, port: number, opts: { rxFifoSize?: number; txFifoSize?: number } = {}): TcpResult<SessionListener> {
+    const r = this.stack.listen(ip, port, this.handlerFor(app), opts);
+    if (!r.ok) return r;
+    const l: SessionListener = { app, ip: ip >>> 0, port, tcp: r.value };
+    this.listeners.push(l);
+    return { ok: true, value: l };
+  }
+
+  unlisten(l: SessionListener): void {
+    this.stack.unlisten(l.tcp);
+    const i = this.listeners.indexOf(l);
+    if (i >= 0) this.listeners.splice(i, 1);
+  }
+
+  connect(app: SessionApp, localIp: number, remoteIp: number, remotePort: number): TcpResult<Session> {
+    const handler = this.handlerFor(app);
+    const r = this.stack.connect(localIp, remoteIp, remotePort, handler, this.now());
+    if (!r.ok) return r;
+    const s = this.adopt(app, r.value);
+    this.kick();
+    return { ok: true, value: s };
+  }
+
+  /** Sessions of one application (for its `show` commands and shutdown). */
+  sessionsOf(app: SessionApp): Session[] {
+    return [...this.sessions.values()].filter((s) => s.app === app);
+  }
+
+  shutdown(): void {
+    this.stack.destroy();
+  }
+}
