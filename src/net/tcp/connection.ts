@@ -382,6 +382,17 @@ export class TcpConnection implements TimerOwner {
       return;
     }
 
+    // In SYN-RECEIVED the peer's SYN may come again: alone (our SYN-ACK was lost: resend it) or, in a
+    // simultaneous open, as its SYN-ACK (the SYN part is old; the ACK completes our handshake).
+    if ((fl & TcpFlag.SYN) && this.state === TcpState.SynReceived && seq === this.irs) {
+      if (!(fl & TcpFlag.ACK)) {
+        this.sendSyn(now);
+        return;
+      }
+      fl &= ~TcpFlag.SYN;
+      seq = (seq + 1) >>> 0;
+    }
+
     // Acceptability (RFC 9293 §3.10.7.4, first check).
     const rcvWnd = Math.max(0, (this.rcvAdv - this.rcvNxt) | 0);
     const segLen = dataLen + (fl & TcpFlag.SYN ? 1 : 0) + (fl & TcpFlag.FIN ? 1 : 0);
@@ -422,10 +433,6 @@ export class TcpConnection implements TimerOwner {
 
     // SYN in a synchronized state (RFC 5961 §4); in SYN-RECEIVED a retransmitted SYN gets the SYN-ACK again.
     if (fl & TcpFlag.SYN) {
-      if (this.state === TcpState.SynReceived && seq === this.irs) {
-        this.sendSyn(now);
-        return;
-      }
       this.count(TcpCounter.SynInWindow);
       this.count(TcpCounter.ChallengeAcks);
       this.flags |= F_ACK_NOW;
@@ -907,7 +914,7 @@ export class TcpConnection implements TimerOwner {
         this.ctx.schedule(this);
         return;
       case TcpState.SynReceived:
-        this.flags &= ~F_ACK_NOW;
+        if (this.flags & F_ACK_NOW) this.emit(TcpFlag.ACK, this.sndMax, 0, 0, now);
         this.ctx.schedule(this);
         return;
       case TcpState.TimeWait:
