@@ -96,11 +96,11 @@ export class CubicCc implements CongestionControl {
     this.epochStart = -1;
   }
 
-  onCongestion(flight: number): void {
+  onCongestion(flight: number, _now = 0): void {
     this.reduce(flight);
   }
 
-  onRto(flight: number): void {
+  onRto(flight: number, _now = 0): void {
     this.reduce(flight);
     this.cwnd = this.mss;
   }

@@ -33,12 +33,12 @@ export class NewRenoCc implements CongestionControl {
     }
   }
 
-  onCongestion(flight: number): void {
+  onCongestion(flight: number, _now = 0): void {
     this.ssthresh = Math.max(Math.floor(flight / 2), 2 * this.mss);
     this.caAcked = 0;
   }
 
-  onRto(flight: number): void {
+  onRto(flight: number, _now = 0): void {
     this.ssthresh = Math.max(Math.floor(flight / 2), 2 * this.mss);
     this.cwnd = this.mss;
     this.caAcked = 0;
