@@ -170,6 +170,18 @@ function scenario(name: string, consensusParams: string[]): void {
       expect(EndReason.DONE).toBe(6);
     }, 60_000);
 
+    it('RESOLVE of an address literal comes back as RESOLVED from the exit', async () => {
+      const r = circ.resolve('127.0.0.1', Date.now());
+      if (!r.ok) throw new Error(r.error.message);
+      const answers = await new Promise<unknown[]>((resolve, reject) => {
+        r.value.onEvent = (e) => {
+          if (e.type === 'resolved') resolve(e.answers);
+          else if (e.type === 'end' && !e.remote) reject(new Error(`resolve ended: ${e.reason}`));
+        };
+      });
+      expect(answers[0]).toMatchObject({ kind: 'ipv4', addr: new Uint8Array([127, 0, 0, 1]) });
+    }, 30_000);
+
     it('DESTROY tears the circuit down', async () => {
       const events: string[] = [];
       circ.onEvent = (e) => events.push(e.type);

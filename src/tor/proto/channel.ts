@@ -21,6 +21,8 @@ export interface ChannelOptions extends ChannelHandshakeOptions {
   readonly maxCircuits?: number;
   /** Randomness for circuit ids (tests may make it deterministic). */
   readonly randomBytes?: (n: number) => Uint8Array;
+  /** For the transport: called once when the channel closes, whoever owns `onEvent`. */
+  readonly onClose?: (error: ProtoError | null) => void;
 }
 
 export interface ChannelCounters {
@@ -119,6 +121,7 @@ export class Channel {
     const circs = [...this.circuits.values()];
     this.circuits.clear();
     for (const c of circs) c.channelClosed(error ?? protoError('CHANNEL_CLOSED', 'channel closed'));
+    this.opts.onClose?.(error);
     this.onEvent({ type: 'closed', error });
   }
 

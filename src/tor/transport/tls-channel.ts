@@ -46,12 +46,11 @@ export function openTlsChannel(opts: TlsChannelOptions): Promise<TlsChannel> {
     const timer = setTimeout(() => fail(new Error('link handshake timed out')), opts.handshakeTimeoutMs ?? 20_000);
     const fail = (e: Error): void => {
       clearTimeout(timer);
+      const first = !settled;
+      settled = true;
       channel?.close();
       socket.destroy();
-      if (!settled) {
-        settled = true;
-        reject(e);
-      }
+      if (first) reject(e);
     };
     socket.once('error', fail);
     socket.once('secureConnect', () => {
@@ -65,29 +64,30 @@ export function openTlsChannel(opts: TlsChannelOptions): Promise<TlsChannel> {
         send: (bytes) => {
           if (!socket.destroyed) socket.write(bytes);
         },
+        onClose: (error) => {
+          if (!settled) fail(new Error(`link handshake failed: ${error?.code ?? 'closed'} ${error?.message ?? ''}`.trim()));
+          socket.destroy();
+        },
       });
       channel = ch;
       ch.onEvent = (e) => {
-        if (e.type === 'open') {
-          clearTimeout(timer);
-          settled = true;
-          socket.removeListener('error', fail);
-          socket.on('error', () => ch.close());
-          resolve({
-            channel: ch,
-            info: e.info,
-            tlsCertSha256,
-            now,
-            close: () => {
-              ch.close();
-              socket.end();
-              socket.destroy();
-            },
-          });
-        } else {
-          if (!settled) fail(new Error(`link handshake failed: ${e.error?.code ?? 'closed'} ${e.error?.message ?? ''}`.trim()));
-          socket.destroy();
-        }
+        if (e.type !== 'open') return;
+        clearTimeout(timer);
+        settled = true;
+        socket.removeListener('error', fail);
+        socket.on('error', () => ch.close());
+        // The caller may now replace ch.onEvent; socket teardown rides on onClose.
+        resolve({
+          channel: ch,
+          info: e.info,
+          tlsCertSha256,
+          now,
+          close: () => {
+            ch.close();
+            socket.end();
+            socket.destroy();
+          },
+        });
       };
       socket.on('data', (d: Buffer) => ch.receive(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), now()));
       socket.on('close', () => ch.close());
