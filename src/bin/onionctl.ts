@@ -4,10 +4,13 @@
 
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { runApiCommand } from '../api/cli-mode.js';
+import { DEFAULT_API_SOCKET } from '../api/server.js';
 import { CliClient, DEFAULT_CLI_SOCKETS } from '../cli/cli-client.js';
 
 const USAGE = `usage: onionctl [-s <cli socket>] [<command words>]
-       onionctl [-s <cli socket>]            (interactive)`;
+       onionctl [-s <cli socket>]            (interactive)
+       onionctl api [--socket <api socket>] <message> [field=value ...]   (binary API, JSON output)`;
 
 async function interactive(client: CliClient): Promise<number> {
   const paths = (await client.run('show cli')).output
@@ -55,6 +58,7 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  if (argv[0] === 'api') return runApiCommand(argv.slice(1), { socketPath: DEFAULT_API_SOCKET });
   if (argv[0] === '-s') {
     socket = argv[1];
     if (!socket) {

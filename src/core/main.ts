@@ -1,6 +1,7 @@
 // The daemon's main state (VPP's vlib_main): the graph, the CLI, config sections, logging, and the
 // lifecycle hooks every module and plugin registers with descriptor objects.
 
+import { ApiRegistry } from '../api/registry.js';
 import { CliRegistry } from '../cli/registry.js';
 import type { CliCommandDesc } from '../cli/command.js';
 import type { ConfigSectionDesc } from '../config/section.js';
@@ -20,6 +21,8 @@ export interface LifecycleHook {
 export class Main {
   readonly graph: Graph;
   readonly cli = new CliRegistry();
+  /** Binary API messages by module; the socket server (socksvr) serves them. */
+  readonly api = new ApiRegistry();
   readonly log = new LogService();
   readonly startedAt = Date.now();
   private readonly sections = new Map<string, ConfigSectionDesc>();

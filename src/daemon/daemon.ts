@@ -21,6 +21,7 @@ import type { ConfigSectionDesc } from '../config/section.js';
 import { InputError, TokenInput } from '../control/token-input.js';
 import { Main, VERSION } from '../core/main.js';
 import { loadPlugins } from '../plugin/loader.js';
+import { startApiServer } from './api-modules.js';
 import { registerCoreModules } from './core-modules.js';
 
 export interface DaemonArgs {
@@ -131,6 +132,7 @@ export async function startDaemon(args: DaemonArgs): Promise<Daemon> {
       await server.start();
       main.onShutdown('cli-listen', () => server.stop());
     }
+    await startApiServer(main);
   } catch (e) {
     await main.shutdown();
     throw e;

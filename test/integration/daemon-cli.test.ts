@@ -19,6 +19,7 @@ describe('daemon over its CLI socket', () => {
       config: `
         # a comment
         unix { nodaemon cli-listen $DIR/cli.sock log $DIR/onionplane.log exec $DIR/setup.gate }
+        socksvr { socket-name $DIR/api.sock }
         plugins { path ${FIXTURE_PLUGINS} }
         alpha { greeting bonjour }
         logging { default-log-level debug }
@@ -102,6 +103,16 @@ describe('daemon over its CLI socket', () => {
     for (const r of results) expect(r.output).toMatch(/^onionplane v/);
     garbage.destroy();
     expect((await d.cli('show errors')).failed).toBe(false);
+  });
+
+  it('serves the binary API on the socksvr socket', async () => {
+    const r = await onionctl(['api', '--socket', join(d.dir, 'api.sock'), 'show_version']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ retval: 0, program: 'onionplane' });
+    const ifs = await onionctl(['api', '--socket', join(d.dir, 'api.sock'), 'sw_interface_dump']);
+    expect(JSON.parse(ifs.stdout)[0]).toMatchObject({ sw_if_index: 0, interface_name: 'local0' });
+    const plugins = await onionctl(['api', '--socket', join(d.dir, 'api.sock'), 'plugin_dump']);
+    expect(JSON.parse(plugins.stdout).map((p: { name: string }) => p.name)).toEqual(['alpha', 'beta', 'broken']);
   });
 
   it('ran the exec file at startup and logs to the configured file', async () => {
