@@ -144,7 +144,7 @@ export class TcpConnection implements TimerOwner {
 
   constructor(
     ctx: TcpConnectionContext, localIp: number, localPort: number, remoteIp: number, remotePort: number,
-    app: TcpAppHandler, rxFifoSize: number, txFifoSize: number, now: number,
+    app: TcpAppHandler, rxFifoSize: number, txFifoSize: number, now: number, mtu = ctx.config.mtu,
   ) {
     this.ctx = ctx;
     this.localIp = localIp >>> 0;
@@ -155,7 +155,7 @@ export class TcpConnection implements TimerOwner {
     const cfg = ctx.config;
     this.rxFifo = new SessionFifo(rxFifoSize, cfg.maxOooSegments);
     this.txFifo = new SessionFifo(txFifoSize);
-    this.rcvMss = cfg.mtu - 40;
+    this.rcvMss = mtu - 40;
     this.rcvWscale = cfg.windowScaling ? windowScaleFor(this.rxFifo.size) : 0;
     this.rtt = new RttEstimator(cfg.initialRtoMs, cfg.minRtoMs, cfg.maxRtoMs);
     this.cc = cfg.ccAlgo === 'newreno'

@@ -21,6 +21,8 @@ export interface TcpConnectOptions {
   rxFifoSize?: number;
   txFifoSize?: number;
   appCtx?: unknown;
+  /** MTU of the outgoing interface (MSS = mtu - 40); the stack's `mtu` otherwise. */
+  mtu?: number;
 }
 
 export interface TcpStackOptions {
@@ -74,6 +76,7 @@ export class TcpStack implements TcpConnectionContext {
       backlog: opts.backlog ?? this.config.synBacklog,
       rxFifoSize: opts.rxFifoSize ?? this.config.rxFifoSize,
       txFifoSize: opts.txFifoSize ?? this.config.txFifoSize,
+      mtu: opts.mtu ?? this.config.mtu,
       halfOpen: 0, accepted: 0, synCookiesSent: 0, synBacklogFull: 0,
     };
     list.push(l);
@@ -106,7 +109,7 @@ export class TcpStack implements TcpConnectionContext {
       if (port === 0) return { ok: false, error: 'no-ports' };
     }
     const c = new TcpConnection(this, localIp, port, remoteIp, remotePort, handler,
-      opts.rxFifoSize ?? this.config.rxFifoSize, opts.txFifoSize ?? this.config.txFifoSize, now);
+      opts.rxFifoSize ?? this.config.rxFifoSize, opts.txFifoSize ?? this.config.txFifoSize, now, opts.mtu ?? this.config.mtu);
     c.appCtx = opts.appCtx;
     this.insert(c);
     this.counters[TcpCounter.ActiveOpens]++;
@@ -185,7 +188,7 @@ export class TcpStack implements TcpConnectionContext {
       return;
     }
     if (this.connCount >= this.config.maxConnections) { c[TcpCounter.ConnTableFull]++; return; }
-    const conn = new TcpConnection(this, dstIp, v.dstPort, srcIp, v.srcPort, l.handler, l.rxFifoSize, l.txFifoSize, now);
+    const conn = new TcpConnection(this, dstIp, v.dstPort, srcIp, v.srcPort, l.handler, l.rxFifoSize, l.txFifoSize, now, l.mtu);
     this.insert(conn);
     l.halfOpen++;
     conn.openPassive(l, v, o, this.secrets.isn(now, dstIp, v.dstPort, srcIp, v.srcPort),
@@ -194,7 +197,7 @@ export class TcpStack implements TcpConnectionContext {
 
   private sendCookieSynAck(l: TcpListener, srcIp: number, dstIp: number, v: TcpView, o: TcpOptions, now: number): void {
     const cfg = this.config;
-    const ourMss = cfg.mtu - 40;
+    const ourMss = l.mtu - 40;
     const mss = Math.min(o.mss > 0 ? o.mss : 536, ourMss);
     const cookie = makeSynCookie(this.secrets, now, dstIp, v.dstPort, srcIp, v.srcPort, v.seq, mss);
     const to = this.txOpts;
@@ -228,7 +231,7 @@ export class TcpStack implements TcpConnectionContext {
     let wscale = -1, sackOk = false;
     const bits = o.tsPresent && this.config.timestamps ? decodeCookieTsBits(o.tsEcr) : null;
     if (bits) { wscale = bits.wscale; sackOk = bits.sackOk; }
-    const conn = new TcpConnection(this, dstIp, v.dstPort, srcIp, v.srcPort, l.handler, l.rxFifoSize, l.txFifoSize, now);
+    const conn = new TcpConnection(this, dstIp, v.dstPort, srcIp, v.srcPort, l.handler, l.rxFifoSize, l.txFifoSize, now, l.mtu);
     this.insert(conn);
     this.counters[TcpCounter.SynCookiesOk]++;
     conn.openFromCookie(l, v, o, iss,

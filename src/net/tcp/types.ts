@@ -63,6 +63,8 @@ export interface TcpListenOptions {
   /** Per-listener fifo sizes. */
   rxFifoSize?: number;
   txFifoSize?: number;
+  /** MTU of the interface this listener serves (MSS = mtu - 40); the stack's `mtu` otherwise. */
+  mtu?: number;
 }
 
 export interface TcpListener {
@@ -72,6 +74,7 @@ export interface TcpListener {
   readonly backlog: number;
   readonly rxFifoSize: number;
   readonly txFifoSize: number;
+  readonly mtu: number;
   /** Connections in SYN-RECEIVED created by this listener. */
   halfOpen: number;
   /** Connections accepted through this listener. */

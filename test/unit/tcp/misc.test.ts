@@ -99,3 +99,14 @@ describe('misc', () => {
     expect(q.size).toBe(0);
   });
 });
+
+describe('per-interface MTU', () => {
+  it('listener and connect options override the stack MTU for the advertised MSS', () => {
+    const h = new Harness({ mtu: 1500 });
+    h.stack.listen(LOCAL, 80, h.recorder(), { mtu: 1280 });
+    h.send({ flags: SYN, seq: 1, mss: 1460 });
+    expect(h.last().mss).toBe(1240);
+    h.stack.connect(LOCAL, PEER, 443, {}, 0, { mtu: 9000 });
+    expect(h.last().mss).toBe(8960);
+  });
+});
