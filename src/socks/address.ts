@@ -121,3 +121,40 @@ export function formatTarget(t: SocksTarget): string {
     case 'ipv6': return `[${t.addr}]:${t.port}`;
   }
 }
+
+/**
+ * Addresses that name this host or a private network (C tor's "internal" set): 0/8, 10/8, 127/8,
+ * 169.254/16, 172.16/12, 192.168/16; ::, ::1, fc00::/7, fe80::/10, fec0::/10, and IPv4-mapped forms.
+ * Applies to address targets and to hostnames that are IP literals, plus "localhost".
+ */
+export function isInternalTarget(t: SocksTarget): boolean {
+  if (t.kind === 'host') {
+    const h = t.host.toLowerCase().replace(/\.$/, '');
+    if (h === 'localhost' || h.endsWith('.localhost')) return true;
+    const v4 = parseIpv4(t.host);
+    if (v4) return isInternalIpv4(v4);
+    const v6 = parseIpv6(t.host);
+    return v6 ? isInternalIpv6(v6) : false;
+  }
+  if (t.kind === 'ipv4') {
+    const v4 = parseIpv4(t.addr);
+    return v4 ? isInternalIpv4(v4) : false;
+  }
+  const v6 = parseIpv6(t.addr);
+  return v6 ? isInternalIpv6(v6) : false;
+}
+
+function isInternalIpv4(b: Uint8Array): boolean {
+  const [a, c] = [b[0]!, b[1]!];
+  return a === 0 || a === 10 || a === 127 || (a === 169 && c === 254) || (a === 172 && c >= 16 && c <= 31) || (a === 192 && c === 168);
+}
+
+function isInternalIpv6(b: Uint8Array): boolean {
+  const zeroTo = (n: number) => b.subarray(0, n).every((x) => x === 0);
+  if (zeroTo(10) && b[10] === 0xff && b[11] === 0xff) return isInternalIpv4(b.subarray(12));
+  if (zeroTo(15) && (b[15] === 0 || b[15] === 1)) return true;
+  if ((b[0]! & 0xfe) === 0xfc) return true; // fc00::/7
+  if (b[0] === 0xfe && (b[1]! & 0xc0) === 0x80) return true; // fe80::/10
+  if (b[0] === 0xfe && (b[1]! & 0xc0) === 0xc0) return true; // fec0::/10
+  return false;
+}

@@ -1,6 +1,6 @@
 // The SOCKS server engine for one client connection: bytes in -> actions out, time passed in.
 // It never touches sockets, clocks or the backend; the glue executes the actions it returns.
-import { isIpLiteral, isValidDestination, parseIpv4, parseIpv6, type SocksTarget } from './address.js';
+import { isInternalTarget, isIpLiteral, isValidDestination, parseIpv4, parseIpv6, type SocksTarget } from './address.js';
 import {
   endReasonToSocks5Reply,
   SOCKS4_REPLY_COUNTERS,
@@ -64,6 +64,11 @@ export interface SocksListenerConfig {
   readonly preferNoAuth?: boolean | undefined;
   /** Accept SOCKS4/4a (default true). */
   readonly allowSocks4?: boolean | undefined;
+  /**
+   * Refuse CONNECT to this host or private networks (C tor's ClientRejectInternalAddresses), replying
+   * general failure. Default false here: the plugin decides (tor turns it off for test networks).
+   */
+  readonly rejectInternalAddresses?: boolean | undefined;
 }
 
 export const DEFAULT_LISTENER_CONFIG: SocksListenerConfig = Object.freeze({
@@ -368,6 +373,8 @@ export class SocksServerSession {
         this.send5(actions, Socks5Reply.ADDRESS_TYPE_NOT_SUPPORTED);
         this.finish(actions, SocksEvent.BAD_REQUEST);
       } else if (r.error === 'bad-auth-version') {
+        // C tor answers a bad sub-negotiation with a SOCKS5 failure reply; clients treat it as refusal.
+        this.send5(actions, Socks5Reply.GENERAL_FAILURE);
         this.finish(actions, SocksEvent.BAD_AUTH_VERSION);
       } else if (this.version === 4) {
         this.send4(actions, Socks4Reply.REJECTED);
@@ -427,8 +434,15 @@ export class SocksServerSession {
     const { command, target } = r.value;
     const cmd = command === Command.CONNECT ? 'connect' : command === Command.RESOLVE ? 'resolve' : command === Command.RESOLVE_PTR ? 'resolve_ptr' : undefined;
     if (!cmd) {
-      this.send5(actions, Socks5Reply.COMMAND_NOT_SUPPORTED);
-      this.finish(actions);
+      // BIND and UDP ASSOCIATE are real SOCKS5 commands we do not offer; anything else is a malformed
+      // request, answered with a general failure as C tor does.
+      if (command === Command.BIND || command === Command.UDP_ASSOCIATE) {
+        this.send5(actions, Socks5Reply.COMMAND_NOT_SUPPORTED);
+        this.finish(actions);
+      } else {
+        this.send5(actions, Socks5Reply.GENERAL_FAILURE);
+        this.finish(actions, SocksEvent.BAD_REQUEST);
+      }
       return buf.length;
     }
     if (!this.admit(actions, cmd, target)) return buf.length;
@@ -460,9 +474,20 @@ export class SocksServerSession {
 
   /** Destination validity and safe-socks; replies and closes when refused. */
   private admit(actions: SocksAction[], cmd: SocksCommand, target: SocksTarget): boolean {
-    if (target.kind === 'host' && !(isValidDestination(target.host) && (cmd !== 'resolve_ptr' || isPtrName(target.host)))) {
+    if (target.kind === 'host' && !isValidDestination(target.host)) {
       this.replyFailure(actions, Socks5Reply.GENERAL_FAILURE);
       this.finish(actions, SocksEvent.INVALID_HOSTNAME);
+      return false;
+    }
+    if (cmd === 'resolve_ptr' && target.kind === 'host' && !isPtrName(target.host)) {
+      // A reverse lookup needs an address (or its in-addr.arpa / ip6.arpa name); C tor answers 0x08.
+      this.replyFailure(actions, Socks5Reply.ADDRESS_TYPE_NOT_SUPPORTED);
+      this.finish(actions, SocksEvent.INVALID_HOSTNAME);
+      return false;
+    }
+    if (cmd === 'connect' && this.config.rejectInternalAddresses && isInternalTarget(target)) {
+      this.replyFailure(actions, Socks5Reply.GENERAL_FAILURE);
+      this.finish(actions, SocksEvent.INTERNAL_ADDRESS_REJECTED);
       return false;
     }
     if (safeSocksRefuses(this.config.safeSocks, cmd, target)) {

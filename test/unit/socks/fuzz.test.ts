@@ -20,6 +20,7 @@ const configArb: fc.Arbitrary<SocksListenerConfig> = fc.record({
   extendedErrors: fc.boolean(),
   preferNoAuth: fc.boolean(),
   allowSocks4: fc.boolean(),
+  rejectInternalAddresses: fc.boolean(),
   required: fc.boolean(),
   connectTimeoutMs: fc.constantFrom(undefined, 3000),
 }).map(({ required, ...rest }) => ({

@@ -58,8 +58,8 @@ describe('SOCKS5 CONNECT', () => {
     expect(sent(session.connected())).toBe('05000001000000000000');
   });
 
-  it('refuses BIND and UDP ASSOCIATE and unknown commands with 0x07', () => {
-    for (const cmd of ['02', '03', '09']) {
+  it('refuses BIND and UDP ASSOCIATE with 0x07, unknown commands with 0x01 (as C tor)', () => {
+    for (const cmd of ['02', '03']) {
       const { session } = open();
       const a = session.receive(hex(GREET_NOAUTH + `05${cmd}0001 7f000001 0050`), 1);
       expect(sent(a)).toBe('0500' + '05070001000000000000');
@@ -67,6 +67,9 @@ describe('SOCKS5 CONNECT', () => {
       expect(closed(a)).toBe(true);
       expect(opens(a)).toHaveLength(0);
     }
+    const a = open().session.receive(hex(GREET_NOAUTH + '05090001 7f000001 0050'), 1);
+    expect(sent(a)).toBe('0500' + '05010001000000000000');
+    expect(counters(a)).toContain(SocksEvent.BAD_REQUEST);
   });
 
   it('refuses an unknown address type with 0x08', () => {
@@ -151,6 +154,7 @@ describe('SOCKS5 username/password (RFC 1929)', () => {
   it('closes on a bad sub-negotiation version', () => {
     const { session } = open();
     const a = session.receive(hex('050102' + '0500'), 1);
+    expect(sent(a)).toBe('0502' + '05010001000000000000');
     expect(counters(a)).toContain(SocksEvent.BAD_AUTH_VERSION);
     expect(closed(a)).toBe(true);
   });
@@ -250,10 +254,14 @@ describe('Tor RESOLVE and RESOLVE_PTR', () => {
     expect(sent(session.resolved({ kind: 'host', host: 'a.example' }))).toBe('05000003 09 612e6578616d706c65 0000'.replace(/ /g, ''));
   });
 
-  it('RESOLVE_PTR of a non-address hostname is refused', () => {
+  it('RESOLVE_PTR of a non-address hostname is refused with 0x08; arpa names are accepted', () => {
     const { session } = open();
     const a = session.receive(hex(GREET_NOAUTH + '05f10003 0b 6578616d706c652e636f6d 0000'), 1);
+    expect(sent(a)).toBe('0500' + '05080001000000000000');
     expect(counters(a)).toContain(SocksEvent.INVALID_HOSTNAME);
+    const name = Buffer.from('4.3.2.1.in-addr.arpa');
+    const b = open().session.receive(Uint8Array.of(5, 1, 0, 5, 0xf1, 0, 3, name.length, ...name, 0, 0), 1);
+    expect(opens(b)[0]).toMatchObject({ command: 'resolve_ptr', target: { kind: 'host', host: '4.3.2.1.in-addr.arpa' } });
   });
 
   it('bytes after a RESOLVE are dropped and counted once', () => {
@@ -326,6 +334,22 @@ describe('listener policy', () => {
     expect(counters(a)).toContain(SocksEvent.SAFE_SOCKS_REJECTED);
     a = open({ safeSocks: true }).session.receive(hex(GREET_NOAUTH + CONNECT_HOST), 1);
     expect(opens(a)).toHaveLength(1);
+  });
+
+  it('rejectInternalAddresses refuses CONNECT to local and private targets only', () => {
+    const cfg = { rejectInternalAddresses: true };
+    const connect = (atypAddr: string) => open(cfg).session.receive(hex(GREET_NOAUTH + '050100' + atypAddr + '0050'), 1);
+    for (const t of ['017f000001', '010a000001', '01c0a80101', '01ac100001', '01a9fe0101', '0100000000',
+      '04' + '00'.repeat(15) + '01', '04fd' + '00'.repeat(15), '04fe80' + '00'.repeat(14), '04' + '00'.repeat(10) + 'ffff7f000001',
+      '03' + '09' + Buffer.from('127.0.0.1').toString('hex'), '03' + '09' + Buffer.from('localhost').toString('hex')]) {
+      const a = connect(t);
+      expect(sent(a)).toBe('0500' + '05010001000000000000');
+      expect(counters(a)).toContain(SocksEvent.INTERNAL_ADDRESS_REJECTED);
+    }
+    for (const t of ['0101020304', '01ac200001', '04' + '2001' + '00'.repeat(13) + '01', '03' + '0b' + Buffer.from('example.com').toString('hex')]) {
+      expect(opens(connect(t))).toHaveLength(1);
+    }
+    expect(opens(open().session.receive(hex(GREET_NOAUTH + CONNECT_V4), 1))).toHaveLength(1); // off by default
   });
 
   it('clients outside the allowed prefixes are closed at accept', () => {
