@@ -39,7 +39,7 @@ function makeSink(link: RingLink): TcpSegmentSink {
   };
 }
 
-export function runTcpEngineBench(megabytes = 64): { mbPerSec: number; segsPerSec: number; bytesPerIdleConn: number } {
+export function runTcpEngineBench(megabytes = 64, measureMemory = true): { mbPerSec: number; segsPerSec: number; bytesPerIdleConn: number } {
   const link = new RingLink();
   const cfg = { rxFifoSize: 1 << 20, txFifoSize: 1 << 20, delayedAckMs: 0 };
   const a = new TcpStack(makeSink(link), cfg);
@@ -84,6 +84,7 @@ export function runTcpEngineBench(megabytes = 64): { mbPerSec: number; segsPerSe
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   if (received !== total) throw new Error(`received ${received} of ${total}`);
 
+  if (!measureMemory) return { mbPerSec: total / 1048576 / secs, segsPerSec: segs / secs, bytesPerIdleConn: NaN };
   // Heap per idle established connection (fifo storage is lazy, so none is allocated).
   const n = 5000;
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -107,7 +108,7 @@ export function runTcpEngineBench(megabytes = 64): { mbPerSec: number; segsPerSe
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const mb = Number(process.argv[2] ?? 64);
-  const r = runTcpEngineBench(mb);
+  const r = runTcpEngineBench(mb, process.argv[3] !== 'nomem');
   console.log(`tcp-engine: ${mb} MB  ${r.mbPerSec.toFixed(1)} MB/s  ${(r.segsPerSec / 1000).toFixed(0)}k segments/s  ` +
     `${(r.bytesPerIdleConn / 1024).toFixed(2)} KiB heap per idle connection`);
 }
