@@ -347,11 +347,11 @@ export class TcpConnection implements TimerOwner {
       this.sndWl1 = seg.seq;
       this.sndWl2 = ack;
       this.rtoAt = Infinity;
-      this.retries = 0;
       if (this.retries === 0) {
         if (this.flags & F_TS && o.tsEcr !== 0) this.rtt.sample(this.tsAge(o.tsEcr, now));
         else this.rtt.sample(now - this.createdAt);
-      }
+      } else this.rtt.afterSynLoss();
+      this.retries = 0;
       this.state = TcpState.Established;
       this.count(TcpCounter.Established);
       this.flags |= F_ACK_NOW;
@@ -487,7 +487,7 @@ export class TcpConnection implements TimerOwner {
       if (this.retries === 0) {
         if ((this.flags & F_TS) && o.tsEcr !== 0) this.rtt.sample(this.tsAge(o.tsEcr, now));
         else this.rtt.sample(now - this.createdAt);
-      }
+      } else this.rtt.afterSynLoss();
       this.retries = 0;
       this.state = TcpState.Established;
       this.count(TcpCounter.Established);

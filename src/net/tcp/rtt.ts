@@ -30,6 +30,12 @@ export class RttEstimator {
     this.rto = Math.min(this.maxRto, this.rto * 2);
   }
 
+  /** RFC 6298 §5.7: a SYN was retransmitted and no sample exists — data transfer starts with RTO = 3 s. */
+  afterSynLoss(): void {
+    if (!this.hasSample) this.rto = Math.min(this.maxRto, Math.max(this.rto, 3000, this.minRto));
+    else this.rto = Math.min(this.maxRto, Math.max(this.minRto, this.srtt + Math.max(1, 4 * this.rttvar)));
+  }
+
   get measured(): boolean { return this.hasSample; }
   /** Smoothed RTT, or the initial RTO before any sample (for CUBIC's RTT term). */
   get smoothed(): number { return this.hasSample ? this.srtt : this.initialRto; }

@@ -146,12 +146,16 @@ describe('RST handling', () => {
     expect(h.conn!.stateName).toBe('ESTABLISHED');
   });
 
-  it('CLOSE-WAIT / LAST-ACK / TIME-WAIT: RST ends the connection', () => {
-    for (const target of ['CLOSE-WAIT', 'LAST-ACK', 'TIME-WAIT']) {
+  it('FIN-WAIT-1 / FIN-WAIT-2 / CLOSING / CLOSE-WAIT / LAST-ACK / TIME-WAIT: RST ends the connection', () => {
+    for (const target of ['FIN-WAIT-1', 'FIN-WAIT-2', 'CLOSING', 'CLOSE-WAIT', 'LAST-ACK', 'TIME-WAIT']) {
       const h = new Harness();
       const iss = h.acceptFrom({});
       const c = h.conn!;
-      if (target === 'TIME-WAIT') {
+      if (target.startsWith('FIN-WAIT') || target === 'CLOSING') {
+        h.stack.shutdownWrite(c); h.stack.flush(h.now);
+        if (target === 'FIN-WAIT-2') h.send({ flags: ACK, seq: 1001, ack: iss + 2 });
+        if (target === 'CLOSING') h.send({ flags: FIN | ACK, seq: 1001, ack: iss + 1 });
+      } else if (target === 'TIME-WAIT') {
         h.stack.close(c); h.stack.flush(h.now);
         h.send({ flags: ACK, seq: 1001, ack: iss + 2 });
         h.send({ flags: FIN | ACK, seq: 1001, ack: iss + 2 });
@@ -160,8 +164,9 @@ describe('RST handling', () => {
         if (target === 'LAST-ACK') { h.stack.close(c); h.stack.flush(h.now); }
       }
       expect(c.stateName).toBe(target);
-      h.send({ flags: RST, seq: 1002 });
+      h.send({ flags: RST, seq: target.startsWith('FIN-WAIT') ? 1001 : 1002 });
       expect(h.stack.connectionCount).toBe(0);
+      if (target.startsWith('FIN-WAIT')) expect(h.events.slice(-2)).toEqual(['reset', 'closed']);
     }
   });
 

@@ -41,6 +41,16 @@ describe('retransmission timer', () => {
     expect(h.stack.connectionCount).toBe(0);
   });
 
+  it('after a SYN retransmission the connection starts with RTO = 3 s (RFC 6298 §5.7)', () => {
+    const h = new Harness();
+    h.stack.connect(LOCAL, PEER, 443, h.recorder(), 0);
+    const syn = h.last();
+    h.advance(1000); // SYN retransmitted
+    h.peerPort = 443; h.localPort = syn.srcPort;
+    h.send({ flags: SYN | ACK, seq: 1, ack: syn.seq + 1 });
+    expect(h.conn!.rtt.rto).toBe(3000);
+  });
+
   it('data is retransmitted after the RTO with doubling, capped at 60 s, and the connection resets after maxRetransmits', () => {
     const h = new Harness({ maxRetransmits: 8 });
     const iss = h.acceptFrom({}); // no timestamps: Karn timing
