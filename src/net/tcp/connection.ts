@@ -1216,7 +1216,8 @@ export class TcpConnection implements TimerOwner {
     if (this.state === TcpState.SynReceived && this.listener && (this.flags & F_PASSIVE)) this.listener.halfOpen--;
     this.flags |= F_RELEASED;
     this.count(TcpCounter.Closed);
-    this.rtoAt = this.persistAt = this.delackAt = this.closeAt = Infinity;
+    // timerAt = Infinity makes any heap entry stale, so the timer queue skips this connection.
+    this.rtoAt = this.persistAt = this.delackAt = this.closeAt = this.timerAt = Infinity;
     this.rxFifo.onDequeueNotify = null;
     this.txFifo.onDequeueNotify = null;
     this.ctx.release(this);
