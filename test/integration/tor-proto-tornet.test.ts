@@ -77,6 +77,14 @@ function scenario(name: string, consensusParams: string[]): void {
       middle = plain[1]!;
       exit = net.relays.find((r) => r.role === 'exit')!;
       await waitUntilKnows(exit, middle);
+      for (const param of consensusParams) {
+        // The relays enforce what their consensus says: make sure the strict parameter reached the exit.
+        const docs = ['cached-consensus', 'cached-microdesc-consensus']
+          .map((f) => `${exit.dataDir}/${f}`)
+          .filter((f) => fs.existsSync(f))
+          .map((f) => fs.readFileSync(f, 'latin1'));
+        expect(docs.some((d) => new RegExp(`^params .*\\b${param}\\b`, 'm').test(d))).toBe(true);
+      }
     }, 320_000);
 
     afterAll(async () => {

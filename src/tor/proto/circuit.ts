@@ -8,7 +8,7 @@ import { encodeBeginBody, encodeBeginDirBody } from '../cell/relay/begin.js';
 import { decodeExtended2Body, encodeExtend2Body, type LinkSpecifier } from '../cell/relay/extend2.js';
 import { encodeResolveBody } from '../cell/relay/resolve.js';
 import { decodeSendmeBody, encodeSendmeBody } from '../cell/relay/sendme.js';
-import { decodeTruncatedBody } from '../cell/relay/truncate.js';
+import { decodeTruncatedBody, encodeTruncateBody } from '../cell/relay/truncate.js';
 import { createFastClientComplete, createFastClientStart, type CreateFastClientState } from '../crypto/create-fast.js';
 import { ntorClientComplete, ntorClientStart, type NtorClientState, type NtorRelayKey } from '../crypto/ntor.js';
 import type { RelayKeys } from '../crypto/relay-keys.js';
@@ -171,6 +171,19 @@ export class Circuit implements StreamHost {
     const body = encodeResolveBody(hostname);
     if (!body.ok) return err(protoError('BAD_ARGUMENT', body.error.message, body.error));
     return this.openStream('resolve', RelayCmd.RESOLVE, body.value, {}, nowMs);
+  }
+
+  /**
+   * Ask hop `keepHops - 1` to drop everything after it (RELAY TRUNCATE). The hops go away when its
+   * TRUNCATED arrives (a 'truncated' event).
+   */
+  truncate(keepHops: number, _nowMs = 0): Result<void, ProtoError> {
+    if (this.st !== 'open') return err(protoError('BAD_STATE', `cannot truncate a circuit that is ${this.st}`));
+    if (!Number.isInteger(keepHops) || keepHops < 1 || keepHops >= this.hops) {
+      return err(protoError('BAD_ARGUMENT', `cannot keep ${keepHops} of ${this.hops} hops`));
+    }
+    this.sendRelay(keepHops - 1, RelayCmd.TRUNCATE, 0, encodeTruncateBody(), false);
+    return ok(undefined);
   }
 
   /** Tear the circuit down (sends DESTROY). */

@@ -145,6 +145,9 @@ describe('circuits', () => {
     }
     const ninth = circ.extend(target, now);
     expect(!ninth.ok && ninth.error.code).toBe('RELAY_EARLY_EXHAUSTED');
+    // A one-hop circuit has nothing to truncate.
+    const t = circ.truncate(1, now);
+    expect(!t.ok && t.error.code).toBe('BAD_ARGUMENT');
   });
 });
 
