@@ -121,6 +121,7 @@ export class TcpConnection implements TimerOwner {
   private rttStart = 0;
   readonly cc: CongestionControl;
   dupAcks = 0;
+  private flightAtFirstDup = 0;
   /** NewReno `recover` (RFC 6582): highest sequence sent when recovery started. */
   recover = 0;
   /** Next sequence to consider for SACK-recovery retransmission. */
@@ -657,14 +658,15 @@ export class TcpConnection implements TimerOwner {
 
   private onDupAck(ack: number, now: number): void {
     this.count(TcpCounter.DupAcksIn);
-    this.dupAcks++;
+    if (++this.dupAcks === 1) this.flightAtFirstDup = (this.sndMax - this.sndUna) >>> 0;
     const mss = this.sndMss;
     if (!(this.flags & F_RECOVERY)) {
       const sackLoss = (this.flags & F_SACK) !== 0 && this.sb !== null && this.sb.sacked >= 3 * mss;
       if ((this.dupAcks >= 3 || sackLoss) && seqGe(ack, this.recover)) {
         // Enter fast retransmit / fast recovery (RFC 5681 §3.2, RFC 6582, RFC 6675 §5).
         this.count(TcpCounter.FastRetransmits);
-        const flight = (this.sndMax - this.sndUna) >>> 0;
+        // RFC 5681 §3.2: data sent by limited transmit does not count in FlightSize here.
+        const flight = Math.min((this.sndMax - this.sndUna) >>> 0, this.flightAtFirstDup || Infinity);
         this.cc.onCongestion(flight, now);
         this.recover = this.sndMax;
         this.flags |= F_RECOVERY;
@@ -935,7 +937,9 @@ export class TcpConnection implements TimerOwner {
     if ((this.flags & F_RECOVERY) && (this.flags & F_SACK) && this.sb !== null) {
       while (this.sackRecoverySend(now)) sent = true;
     } else {
-      while (this.sendNew(now, (this.sndNxt - this.sndUna) >>> 0)) sent = true;
+      // RFC 3042 limited transmit: each of the first two duplicate ACKs may release one new segment.
+      const limited = !(this.flags & F_RECOVERY) && this.dupAcks > 0 && this.dupAcks < 3 ? this.dupAcks * this.sndMss : 0;
+      while (this.sendNew(now, ((this.sndNxt - this.sndUna) >>> 0) - limited)) sent = true;
     }
     if ((this.flags & F_ACK_NOW) && !sent) this.emit(TcpFlag.ACK, this.sndMax, 0, 0, now);
     this.armPersist(now);
