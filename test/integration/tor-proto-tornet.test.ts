@@ -193,6 +193,28 @@ function scenario(name: string, consensusParams: string[]): void {
       expect(['ipv4', 'error']).toContain((answers[0] as { kind: string }).kind);
     }, 30_000);
 
+    it('TRUNCATE: the relay answers (0.4.9 tears the circuit down with DESTROY), then a new circuit works', async () => {
+      const outcome = new Promise<string>((resolve) => {
+        circ.onEvent = (e) => {
+          if (e.type === 'truncated') resolve(`truncated:${e.hops}`);
+          else if (e.type === 'closed') resolve(`closed:${e.remote}:${e.error?.code ?? 'none'}`);
+        };
+      });
+      expect(circ.truncate(2, Date.now()).ok).toBe(true);
+      // Either answer is well-formed protocol; what must not happen is a local protocol error.
+      expect(['truncated:2', 'closed:true:none']).toContain(await outcome);
+      if (circ.state === 'closed') {
+        circ = await buildNtorCircuit(ch, { rsaId: hexToBytes(guard.rsaFingerprint!), ntorKey: readNtorPublicKey(guard) });
+        await extendCircuit(circ, target(middle));
+      }
+      expect(circ.hops).toBe(2);
+      await extendCircuit(circ, target(exit));
+      const conn = await openExitStream(circ, '127.0.0.1', origin.port);
+      await conn.write(new Uint8Array(Buffer.from('GET /bytes/100000 HTTP/1.0\r\n\r\n')));
+      const { body } = httpSplit(await readToEnd(conn));
+      expect(createHash('sha256').update(body).digest('hex')).toBe(deterministicBytesSha256(100_000));
+    }, 60_000);
+
     it('DESTROY tears the circuit down', async () => {
       const events: string[] = [];
       circ.onEvent = (e) => events.push(e.type);
