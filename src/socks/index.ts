@@ -6,3 +6,4 @@ export * from './policy.js';
 export * from './server.js';
 export * from './wire.js';
 export * as socks5Client from './client.js';
+export * from './client-session.js';

@@ -93,8 +93,13 @@ function drive(config: SocksListenerConfig, parts: Uint8Array[], backend: 'ok' |
   let now = 0;
   for (const p of parts) {
     now += 1;
-    all.push(...session.receive(p, now));
+    const acts = session.receive(p, now);
+    all.push(...acts);
     expect(session.bufferedBytes).toBeLessThanOrEqual(MAX_HANDSHAKE_MESSAGE);
+    // Forwarded bytes are always a suffix of this call's input (so glue may keep them in its own buffer).
+    const fwd = Buffer.concat(acts.flatMap((a) => (a.type === 'forward' ? [a.bytes] : [])));
+    expect(fwd.length).toBeLessThanOrEqual(p.length);
+    expect(fwd.equals(Buffer.from(p.subarray(p.length - fwd.length)))).toBe(true);
   }
   const req = session.request;
   if (session.state === 'awaiting-connect') {

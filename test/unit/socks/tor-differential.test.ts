@@ -7,7 +7,7 @@ import { createConnection, createServer } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SocksServerSession } from '../../../src/socks/index.js';
+import { Socks5ClientSession, SocksServerSession, type Socks5ClientOptions } from '../../../src/socks/index.js';
 import { baseConfig, CLIENT, hex, toHex } from './helpers.js';
 
 const torAvailable = spawnSync('tor', ['--version']).status === 0;
@@ -25,26 +25,52 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Send the parts (a pause between each), then collect until close or a quiet period. */
-function probeTor(port: number, parts: Uint8Array[]): Promise<Outcome> {
+/**
+ * Send the parts one at a time, each only after tor answered the previous one: C tor answers only the
+ * last message of a pipelined handshake, so coalesced parts would change its reply. After the last part,
+ * collect until tor closes, or has sent `expectLen` bytes and then stays quiet.
+ */
+function probeTor(port: number, parts: Uint8Array[], expectLen: number): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     const sock = createConnection({ host: '127.0.0.1', port });
     const got: Buffer[] = [];
-    let timer: NodeJS.Timeout | undefined;
-    const done = (closed: boolean) => {
-      clearTimeout(timer);
+    let gotLen = 0;
+    let closed = false;
+    let onChange: (() => void) | undefined;
+    const changed = () => onChange?.();
+    const until = (pred: () => boolean, maxMs: number) =>
+      new Promise<void>((r) => {
+        const t = setTimeout(() => ((onChange = undefined), r()), maxMs);
+        onChange = () => {
+          if (pred()) {
+            clearTimeout(t);
+            onChange = undefined;
+            r();
+          }
+        };
+        changed();
+      });
+    sock.on('data', (d) => {
+      got.push(d);
+      gotLen += d.length;
+      changed();
+    });
+    const onClose = () => {
+      closed = true;
+      changed();
+    };
+    sock.on('end', onClose);
+    sock.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ECONNRESET' ? onClose() : reject(e)));
+    sock.on('connect', async () => {
+      for (let i = 0; i < parts.length; i++) {
+        const before = gotLen;
+        sock.write(parts[i]!);
+        if (i < parts.length - 1) await until(() => closed || gotLen > before, 5000);
+      }
+      await until(() => closed || gotLen >= expectLen, 5000);
+      if (!closed) await until(() => closed, 250);
       sock.destroy();
       resolve({ reply: Buffer.concat(got).toString('hex'), closed });
-    };
-    sock.on('data', (d) => got.push(d));
-    sock.on('end', () => done(true));
-    sock.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ECONNRESET' ? done(true) : reject(e)));
-    sock.on('connect', async () => {
-      for (const p of parts) {
-        sock.write(p);
-        await new Promise((r) => setTimeout(r, 60));
-      }
-      timer = setTimeout(() => done(false), 300);
     });
   });
 }
@@ -110,8 +136,10 @@ describe.skipIf(!torAvailable)('SOCKS replies match C tor', () => {
     );
     tor = spawn('tor', ['-f', join(dir, 'torrc'), '--RunAsDaemon', '0'], { stdio: 'ignore' });
     for (let i = 0; i < 200; i++) {
+      // Up means: answers a SOCKS5 greeting (the port can accept before the main loop serves it).
       const up = await new Promise<boolean>((r) => {
-        const s = createConnection({ host: '127.0.0.1', port }, () => (s.destroy(), r(true)));
+        const s = createConnection({ host: '127.0.0.1', port }, () => s.write(Uint8Array.of(5, 1, 0)));
+        s.on('data', () => (s.destroy(), r(true)));
         s.on('error', () => r(false));
       });
       if (up) return;
@@ -130,15 +158,18 @@ describe.skipIf(!torAvailable)('SOCKS replies match C tor', () => {
   });
 
   it('for every case in the table', async () => {
-    // One at a time: with many probes in flight at once, replies from tor arrived incomplete.
-    const results = [];
-    for (const [name, parts] of CASES) results.push({ name, tor: await probeTor(port, parts), ours: probeEngine(parts) });
+    const results = await Promise.all(
+      CASES.map(async ([name, parts]) => {
+        const ours = probeEngine(parts);
+        return { name, ours, tor: await probeTor(port, parts, ours.reply.length / 2) };
+      }),
+    );
     for (const r of results) expect({ case: r.name, ...r.ours }).toEqual({ case: r.name, ...r.tor });
   });
 
   it('HTTP on the SOCKS port: same status line, connection closed', async () => {
     const req = [new Uint8Array(Buffer.from('GET / HTTP/1.0\r\n\r\n'))];
-    const t = await probeTor(port, req);
+    const t = await probeTor(port, req, 1);
     const o = probeEngine(req);
     const statusLine = (x: Outcome) => Buffer.from(x.reply, 'hex').toString('latin1').split('\r\n')[0];
     expect(statusLine(o)).toBe(statusLine(t));
@@ -148,11 +179,41 @@ describe.skipIf(!torAvailable)('SOCKS replies match C tor', () => {
   it('known, deliberate differences', async () => {
     // Unknown ATYP: RFC 1928 says 0x08 (tor says 0x01).
     const atyp = [G, h('0501000200000000000000')];
-    expect((await probeTor(port, atyp)).reply).toBe('0500' + '05010001000000000000');
+    expect((await probeTor(port, atyp, 12)).reply).toBe('0500' + '05010001000000000000');
     expect(probeEngine(atyp).reply).toBe('0500' + '05080001000000000000');
     // A hostname that is an IP literal is IP-only too: safe-socks refuses it (tor lets it through).
     const literal = [G, Uint8Array.of(5, 1, 0, 3, 7, ...Buffer.from('1.2.3.4'), 0, 80)];
-    expect(await probeTor(port, literal)).toEqual({ reply: '0500', closed: false });
+    expect(await probeTor(port, literal, 2)).toEqual({ reply: '0500', closed: false });
     expect(probeEngine(literal)).toEqual({ reply: '0500' + '05020001000000000000', closed: true });
+  });
+
+  it('C tor answers only the last message of a pipelined handshake', async () => {
+    // Greeting + request in one segment: no method-selection reply, just the request's reply.
+    const t = await probeTor(port, [h('050100' + '05010001010203040050')], 10);
+    expect(t).toEqual({ reply: '05020001000000000000', closed: true });
+    // Our engine answers every message, in order, as RFC 1928 describes.
+    expect(probeEngine([h('050100' + '05010001010203040050')]).reply).toBe('0500' + '05020001000000000000');
+  });
+
+  it('the client session reads C tor replies', async () => {
+    const run = (opts: Socks5ClientOptions) =>
+      new Promise<unknown>((resolve, reject) => {
+        const c = new Socks5ClientSession(opts);
+        const sock = createConnection({ host: '127.0.0.1', port }, () => sock.write(c.start()));
+        const timer = setTimeout(() => (sock.destroy(), resolve('pending')), 300);
+        sock.on('data', (d) => {
+          const r = c.receive(d);
+          if (r.send) sock.write(r.send);
+          if (r.outcome) {
+            clearTimeout(timer);
+            sock.destroy();
+            resolve(r.outcome);
+          }
+        });
+        sock.on('error', reject);
+      });
+    expect(await run({ command: 'connect', target: { kind: 'ipv4', addr: '1.2.3.4', port: 80 } })).toEqual({ status: 'failed', code: 0x02 });
+    expect(await run({ command: 'resolve_ptr', target: { kind: 'host', host: 'abc', port: 0 }, auth: { username: 'k', password: '' } })).toEqual({ status: 'failed', code: 0x08 });
+    expect(await run({ command: 'connect', target: { kind: 'host', host: 'example.com', port: 80 }, auth: { username: 'k', password: 'x' } })).toBe('pending');
   });
 });
