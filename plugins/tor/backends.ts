@@ -1,0 +1,108 @@
+// Starting the backend a `tor { backend … }` choice names, each behind the same contract: a worker
+// thread, a ring table shared with it, and control messages.
+
+import { mkdirSync } from 'node:fs';
+import { startDirectBackend } from '../../src/backend/direct/host.js';
+import { DIRECT_ACKNOWLEDGEMENT } from '../../src/backend/direct/config.js';
+import { startExternalBackend } from '../../src/backend/external/host.js';
+import type { BackendEvent, StreamBackend } from '../../src/backend/interface.js';
+import { RingTable } from '../../src/backend/ring-table.js';
+import type { SubsystemLogger } from '../../src/core/log.js';
+import { ManagedTor, type ManagedTorStatus } from '../../src/tor-daemon/tor-process.js';
+import type { BackendChoice, TorConfig } from './config.js';
+
+export function describeBackend(b: BackendChoice): string {
+  switch (b.kind) {
+    case 'external':
+      return `external ${b.socksHost.includes(':') ? `[${b.socksHost}]` : b.socksHost}:${b.socksPort}`;
+    case 'managed':
+      return `managed (${b.torBinary})`;
+    default:
+      return b.kind;
+  }
+}
+
+export function sameBackend(a: BackendChoice, b: BackendChoice): boolean {
+  return describeBackend(a) === describeBackend(b);
+}
+
+/** A running backend: its worker, its rings, and (managed) the tor it supervises. */
+export class BackendHandle {
+  readonly table: RingTable;
+  backend?: StreamBackend;
+  managed?: ManagedTor;
+  /** Set by the worker's `ready`/`fatal`. */
+  state: 'starting' | 'ready' | 'failed' | 'closed' = 'starting';
+  failure?: string;
+  /** Streams currently using this backend. */
+  streams = 0;
+  /** Replaced by a newer backend: close when the last stream ends. */
+  retiring = false;
+  readonly startedAt = Date.now();
+
+  constructor(
+    readonly choice: BackendChoice,
+    private readonly config: TorConfig,
+    private readonly log: SubsystemLogger,
+  ) {
+    this.table = RingTable.create({ slots: config.maxConnections, capacity: config.ringSize });
+  }
+
+  get name(): string {
+    return describeBackend(this.choice);
+  }
+
+  /** Starts the worker (and, managed, tor first); events go to `onEvent`. */
+  async start(onEvent: (e: BackendEvent) => void): Promise<void> {
+    const c = this.choice;
+    const listen = (b: StreamBackend): void => {
+      this.backend = b;
+      b.onEvent((e) => {
+        if (e.type === 'ready') this.state = 'ready';
+        if (e.type === 'fatal') {
+          this.state = 'failed';
+          this.failure = e.message;
+          this.log.error(`backend ${this.name}: ${e.message}`);
+        }
+        onEvent(e);
+      });
+    };
+    switch (c.kind) {
+      case 'direct':
+        this.log.warn('backend direct: streams leave this host with no anonymity (tests and benchmarks only)');
+        listen(startDirectBackend(this.table, { acknowledgement: DIRECT_ACKNOWLEDGEMENT }));
+        return;
+      case 'external':
+        listen(startExternalBackend(this.table, { socksHost: c.socksHost, socksPort: c.socksPort }));
+        return;
+      case 'managed': {
+        mkdirSync(this.config.dataDir, { recursive: true, mode: 0o700 });
+        const tor = new ManagedTor({
+          torBinary: c.torBinary,
+          dataDir: this.config.dataDir,
+          dirAuthorities: this.config.dirAuthorities,
+          testNetwork: this.config.testNetwork,
+          ownerPid: process.pid,
+          log: (level, message) => this.log[level](`managed tor: ${message}`),
+        });
+        this.managed = tor;
+        await tor.start();
+        listen(startExternalBackend(this.table, { socksHost: '127.0.0.1', socksPort: tor.status.socksPort! }));
+        return;
+      }
+      case 'embedded':
+        throw new Error('backend embedded: the embedded Tor client is not wired into this build yet; use backend managed or external');
+    }
+  }
+
+  managedStatus(): ManagedTorStatus | undefined {
+    return this.managed ? { ...this.managed.status } : undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    await this.backend?.close();
+    await this.managed?.stop();
+  }
+}

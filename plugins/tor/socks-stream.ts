@@ -1,0 +1,296 @@
+// One SOCKS client connection: the SOCKS engine during the handshake, then a splice between the
+// session's fifos and the stream's rings. Backpressure both ways: a full ring leaves bytes in the rx
+// fifo (the client's TCP window closes); a full tx fifo leaves bytes in the ring (the backend stops
+// reading its Tor stream).
+
+import type { BackendEvent, ResolveAnswer, StreamTarget } from '../../src/backend/interface.js';
+import type { StreamEndpoint } from '../../src/backend/ring-table.js';
+import type { Session } from '../../src/session/session.js';
+import { STREAM_END_COUNTERS, StreamEndReason, streamEndReasonName, type StreamEndReasonCode } from '../../src/socks/codes.js';
+import { SocksServerSession, type SocksAction, type SocksRequest } from '../../src/socks/server.js';
+import type { BackendHandle } from './backends.js';
+
+export type StreamState = 'handshake' | 'connecting' | 'resolving' | 'open' | 'closing' | 'closed';
+
+/** What a stream needs from the plugin. */
+export interface StreamHost {
+  readonly backend: BackendHandle | undefined;
+  count(counter: string): void;
+  register(stream: SocksStream): void;
+  finished(stream: SocksStream): void;
+  scratch: Uint8Array;
+}
+
+export class SocksStream {
+  state: StreamState = 'handshake';
+  request?: SocksRequest;
+  backend?: BackendHandle;
+  slot = -1;
+  private endpoint?: StreamEndpoint;
+  bytesUp = 0;
+  bytesDown = 0;
+  endReason?: string;
+  /** Circuit the backend reports for this stream, if it knows. */
+  circuit?: string;
+  private clientEof = false;
+  private sentClientEof = false;
+  private sentBackendEof = false;
+  private backendDone = false;
+  private released = false;
+
+  constructor(
+    readonly id: number,
+    readonly session: Session,
+    readonly engine: SocksServerSession,
+    private readonly host: StreamHost,
+    readonly createdAt: number,
+  ) {}
+
+  get clientAddr(): number {
+    return this.session.remoteIp;
+  }
+  get clientPort(): number {
+    return this.session.remotePort;
+  }
+
+  /** Runs the engine's actions. */
+  apply(actions: SocksAction[]): void {
+    for (const a of actions) {
+      switch (a.type) {
+        case 'send':
+          this.session.write(a.bytes);
+          break;
+        case 'count':
+          this.host.count(a.counter);
+          break;
+        case 'open':
+          this.open(a.request);
+          break;
+        case 'forward':
+          this.forward(a.bytes);
+          break;
+        case 'forward-eof':
+          this.clientEof = true;
+          this.pumpUp();
+          break;
+        case 'abort':
+          this.abortOpen();
+          break;
+        case 'close':
+          this.closeClient();
+          break;
+      }
+    }
+  }
+
+  private open(req: SocksRequest): void {
+    this.request = req;
+    const b = this.host.backend;
+    if (!b || b.state === 'failed' || b.state === 'closed' || !b.backend) {
+      this.apply(this.engine.failed(StreamEndReason.INTERNAL));
+      this.endReason = 'no backend';
+      return;
+    }
+    this.backend = b;
+    if (req.command !== 'connect') {
+      this.state = 'resolving';
+      this.host.register(this);
+      b.backend.send({
+        type: 'resolve',
+        id: this.id,
+        mode: req.command === 'resolve' ? 'forward' : 'reverse',
+        name: req.target.kind === 'host' ? req.target.host : req.target.addr,
+        isolationKey: req.isolationKey,
+      });
+      return;
+    }
+    const slot = b.table.alloc();
+    if (slot === undefined) {
+      this.endReason = 'RESOURCELIMIT';
+      this.apply(this.engine.failed(StreamEndReason.RESOURCELIMIT));
+      return;
+    }
+    this.slot = slot;
+    this.endpoint = b.table.endpoint(slot, 'dataplane');
+    b.streams++;
+    this.state = 'connecting';
+    this.host.register(this);
+    b.backend.send({
+      type: 'open',
+      id: this.id,
+      slot,
+      generation: b.table.generation(slot),
+      target: req.target as StreamTarget,
+      isolationKey: req.isolationKey,
+    });
+  }
+
+  /** Optimistic data from the engine: into the ring (it is empty at this point, so it fits). */
+  private forward(bytes: Uint8Array): void {
+    if (!this.endpoint) return;
+    const n = this.endpoint.write(bytes);
+    this.bytesUp += n;
+  }
+
+  private abortOpen(): void {
+    if (this.state === 'connecting' || this.state === 'resolving') {
+      this.backend?.backend?.send({ type: 'abort', id: this.id });
+      this.endReason = 'TIMEOUT';
+    }
+  }
+
+  /** Client bytes arrived (or the fifo has room to take more from the ring). */
+  onRx(): void {
+    if (this.state === 'handshake') {
+      const s = this.host.scratch;
+      let n;
+      while (this.state === 'handshake' && (n = this.session.read(s, 0, Math.min(s.length, 1024))) > 0) {
+        this.apply(this.engine.receive(s.subarray(0, n), performance.now()));
+      }
+      return;
+    }
+    this.pumpUp();
+  }
+
+  onPeerClosed(): void {
+    if (this.state === 'handshake') {
+      this.apply(this.engine.clientEof());
+      return;
+    }
+    this.clientEof = true;
+    this.pumpUp();
+  }
+
+  onBackendEvent(e: BackendEvent): void {
+    switch (e.type) {
+      case 'connected':
+        if (this.state !== 'connecting') return;
+        this.state = 'open';
+        this.apply(this.engine.connected(e.bound));
+        this.service();
+        break;
+      case 'failed':
+        this.backendDone = true;
+        this.endReason = (e.onionCode ? `onion 0x${e.onionCode.toString(16)}` : undefined) ?? streamEndReasonName(e.reason) ?? String(e.reason);
+        this.host.count(STREAM_END_COUNTERS.get(e.reason as StreamEndReasonCode)?.name ?? 'stream-end-misc');
+        if (this.state === 'connecting' || this.state === 'resolving') this.apply(this.engine.failed(e.reason, e.onionCode as Parameters<SocksServerSession["failed"]>[1]));
+        this.releaseSlot();
+        this.maybeFinish();
+        break;
+      case 'closed':
+        this.backendDone = true;
+        this.endReason ??= streamEndReasonName(e.reason) ?? String(e.reason);
+        this.host.count(STREAM_END_COUNTERS.get(e.reason as StreamEndReasonCode)?.name ?? 'stream-end-misc');
+        this.service();
+        this.maybeFinish();
+        break;
+      case 'resolved':
+        if (this.state !== 'resolving') return;
+        this.backendDone = true;
+        this.apply(this.engine.resolved(e.answer as ResolveAnswer));
+        break;
+    }
+  }
+
+  /** Moves bytes both ways as far as rings and fifos allow; called on doorbells and fifo events. */
+  service(): void {
+    const ep = this.endpoint;
+    if (!ep || this.state === 'closed') return;
+    if (ep.isReset) {
+      this.endReason ??= 'reset';
+      this.session.abort();
+      return;
+    }
+    this.pumpUp();
+    this.pumpDown();
+  }
+
+  private pumpUp(): void {
+    const ep = this.endpoint;
+    if (!ep || this.sentBackendEof || this.state === 'closed' || this.state === 'handshake') return;
+    const s = this.host.scratch;
+    for (;;) {
+      const room = ep.writable();
+      const avail = this.session.rxFifo.maxDequeue;
+      const n = Math.min(room, avail, s.length);
+      if (n === 0) {
+        if (avail > 0 && !ep.armWrite()) continue; // space appeared meanwhile
+        break;
+      }
+      const got = this.session.read(s, 0, n);
+      ep.write(s.subarray(0, got));
+      this.bytesUp += got;
+    }
+    if (this.clientEof && this.session.rxFifo.maxDequeue === 0) {
+      this.sentBackendEof = true;
+      ep.shutdownWrite();
+    }
+  }
+
+  private pumpDown(): void {
+    const ep = this.endpoint;
+    if (!ep || this.sentClientEof || this.state !== 'open') return;
+    const s = this.host.scratch;
+    for (;;) {
+      const room = this.session.txFifo.maxEnqueue;
+      const avail = ep.readable();
+      const n = Math.min(room, avail, s.length);
+      if (n === 0) {
+        if (avail > 0) {
+          // The client reads slowly: wait for tx fifo space.
+          this.session.wantTxSpace(Math.min(s.length, this.session.txFifo.size >>> 1));
+          break;
+        }
+        if (ep.readEnded) {
+          this.sentClientEof = true;
+          this.session.shutdownWrite();
+          this.maybeFinish();
+          break;
+        }
+        if (ep.isReset) {
+          this.session.abort();
+          break;
+        }
+        if (!ep.armRead()) continue;
+        break;
+      }
+      const got = ep.read(s.subarray(0, n));
+      this.session.write(s, 0, got);
+      this.bytesDown += got;
+    }
+  }
+
+  private closeClient(): void {
+    if (this.state === 'closed' || this.state === 'closing') return;
+    this.state = 'closing';
+    this.session.close();
+  }
+
+  /** Both directions done and the backend finished: close the client side. */
+  private maybeFinish(): void {
+    if (this.backendDone && (this.sentClientEof || !this.endpoint) && this.state === 'open') this.closeClient();
+  }
+
+  private releaseSlot(): void {
+    if (this.released || !this.endpoint) return;
+    this.released = true;
+    this.endpoint.release();
+    if (this.backend) this.backend.streams--;
+  }
+
+  /** The client session is gone (closed or reset). */
+  onSessionClosed(reset: boolean): void {
+    if (this.state === 'closed') return;
+    if (reset) this.endReason ??= 'client reset';
+    if (this.endpoint && !this.backendDone) {
+      // The backend stops its Tor stream when it sees the reset.
+      if (reset || !this.sentBackendEof) this.endpoint.reset();
+    }
+    if ((this.state === 'connecting' || this.state === 'resolving') && !this.backendDone) {
+      this.backend?.backend?.send({ type: 'abort', id: this.id });
+    }
+    this.state = 'closed';
+    this.releaseSlot();
+    this.host.finished(this);
+  }
+}
