@@ -67,7 +67,7 @@ describe('policy', () => {
   });
 
   it('isolation flags select which fields separate streams', () => {
-    const base = { listenerId: 1, clientAddr: 1, protocol: 'socks5' as const, target: { kind: 'host' as const, host: 'a.com', port: 80 } };
+    const base = { listenerId: 1, clientAddr: 1, protocol: 'socks5' as 'socks4' | 'socks4a' | 'socks5', target: { kind: 'host' as const, host: 'a.com', port: 80 } };
     const k = (flags = DEFAULT_ISOLATION, over: Partial<typeof base> & { auth?: { username: Uint8Array; password: Uint8Array }; sessionGroup?: number } = {}) =>
       isolationKey(flags, { ...base, ...over });
     expect(k()).toBe(k());
