@@ -32,6 +32,7 @@ export interface ChannelCounters {
   cellsOut: number;
   paddingIn: number;
   cellsForUnknownCircuits: number;
+  protocolErrors: number;
 }
 
 /**
@@ -40,7 +41,7 @@ export interface ChannelCounters {
  */
 export class Channel {
   onEvent: (e: ChannelEvent) => void = () => {};
-  readonly counters: ChannelCounters = { bytesIn: 0, bytesOut: 0, cellsIn: 0, cellsOut: 0, paddingIn: 0, cellsForUnknownCircuits: 0 };
+  readonly counters: ChannelCounters = { bytesIn: 0, bytesOut: 0, cellsIn: 0, cellsOut: 0, paddingIn: 0, cellsForUnknownCircuits: 0, protocolErrors: 0 };
   private st: ChannelState = 'new';
   private readonly decoder = new ChannelCellDecoder({ firstCellShortCircId: true });
   private readonly handshake: ChannelHandshake;
@@ -117,6 +118,7 @@ export class Channel {
   close(error: ProtoError | null = null): void {
     if (this.st === 'closed') return;
     this.st = 'closed';
+    if (error) this.counters.protocolErrors++;
     this.closeError = error;
     const circs = [...this.circuits.values()];
     this.circuits.clear();

@@ -1,6 +1,5 @@
 import { err, ok, type Result } from '../bytes/result.js';
-import { ChanCmd } from '../cell/commands.js';
-import { RelayCmd } from '../cell/commands.js';
+import { ChanCmd, RelayCmd } from '../cell/commands.js';
 import { decodeCreated2Body, decodeCreatedFastBody, encodeCreate2Body, encodeCreateFastBody, HandshakeType } from '../cell/create.js';
 import { DestroyReason, decodeDestroyBody, encodeDestroyBody } from '../cell/destroy.js';
 import { decodeRelayBody, encodeRelayBody } from '../cell/relay-cell.js';
@@ -14,7 +13,6 @@ import { ntorClientComplete, ntorClientStart, type NtorClientState, type NtorRel
 import type { RelayKeys } from '../crypto/relay-keys.js';
 import { Tor1CircuitCrypto } from '../crypto/tor1.js';
 import type { ChannelCell } from '../cell/channel-cell.js';
-import type { Result as CryptoResult } from '../bytes/result.js';
 import type { CryptoError } from '../crypto/errors.js';
 import { ipToBytes } from './addr.js';
 import { protoError, type ProtoError } from './errors.js';
@@ -64,6 +62,7 @@ export interface CircuitCounters {
   sendmesIn: number;
   sendmesOut: number;
   droppedForUnknownStream: number;
+  protocolErrors: number;
 }
 
 /**
@@ -74,7 +73,7 @@ export interface CircuitCounters {
 export class Circuit implements StreamHost {
   onEvent: (e: CircuitEvent) => void = () => {};
   readonly counters: CircuitCounters = {
-    relayCellsIn: 0, relayCellsOut: 0, dataCellsIn: 0, dataCellsOut: 0, sendmesIn: 0, sendmesOut: 0, droppedForUnknownStream: 0,
+    relayCellsIn: 0, relayCellsOut: 0, dataCellsIn: 0, dataCellsOut: 0, sendmesIn: 0, sendmesOut: 0, droppedForUnknownStream: 0, protocolErrors: 0,
   };
   private st: CircuitState = 'creating';
   private readonly crypto = new Tor1CircuitCrypto();
@@ -266,7 +265,7 @@ export class Circuit implements StreamHost {
     return ok(stream);
   }
 
-  private hopCreated(keys: CryptoResult<RelayKeys, CryptoError>): void {
+  private hopCreated(keys: Result<RelayKeys, CryptoError>): void {
     if (!keys.ok) return this.fail('circuit handshake failed', 'CIRCUIT_HANDSHAKE_FAILED', keys.error);
     this.pending = null;
     this.crypto.addHop(keys.value);
@@ -367,6 +366,7 @@ export class Circuit implements StreamHost {
   }
 
   private fail(message: string, code: ProtoError['code'] = 'PROTOCOL_VIOLATION', cause?: ProtoError['cause']): void {
+    this.counters.protocolErrors++;
     this.close(DestroyReason.PROTOCOL, false, protoError(code, message, cause));
   }
 

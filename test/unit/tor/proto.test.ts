@@ -5,7 +5,7 @@ import {
   encodeConnectedBody, encodeEndBody, encodeResolvedBody, encodeSendmeBody, encodeTruncatedBody, RELAY_DATA_MAX,
 } from '../../../src/tor/cell/index.js';
 import { Channel, type ChannelEvent, type Circuit, type CircuitEvent, type Stream, type StreamEvent } from '../../../src/tor/proto/index.js';
-import { FakeRelay, relayHandshakeBytes, FIXTURE_IDS, FIXTURE_NOW, FIXTURE_TLS } from './support/fake-relay.js';
+import { FakeRelay, relayHandshakeBytes, ntorServerKey, FIXTURE_IDS, FIXTURE_NOW, FIXTURE_TLS } from './support/fake-relay.js';
 
 const now = FIXTURE_NOW;
 
@@ -148,6 +148,69 @@ describe('circuits', () => {
     // A one-hop circuit has nothing to truncate.
     const t = circ.truncate(1, now);
     expect(!t.ok && t.error.code).toBe('BAD_ARGUMENT');
+  });
+});
+
+describe('multi-hop circuits', () => {
+  function extendTo(ch: Channel, relay: FakeRelay, circ: Circuit, n: number) {
+    const key = ntorServerKey(new Uint8Array(20).fill(n));
+    const r = circ.extend({ rsaId: key.rsaId, ntorKey: key.publicKey, addr: '10.0.0.' + n, port: 9000 + n }, now);
+    if (!r.ok) throw new Error(r.error.message);
+    const [m] = relay.relayMessages();
+    expect(m!.hop).toBe(circ.hops - 1);
+    return { key, body: m!.msg.data };
+  }
+
+  it('extends to three hops; cells reach and come from the right hop through every layer', () => {
+    const { ch, relay, circ, events } = openCircuit();
+    for (const n of [2, 3]) {
+      const { key, body } = extendTo(ch, relay, circ, n);
+      ch.receive(relay.extended2(key, body), now);
+      expect(events.at(-1)).toEqual({ type: 'extended', hops: n });
+    }
+    expect(circ.hops).toBe(3);
+    const s = circ.beginStream('127.0.0.1', 80, {}, now);
+    if (!s.ok) throw new Error('begin');
+    const sev: StreamEvent[] = [];
+    s.value.onEvent = (e) => sev.push(e);
+    const [begin] = relay.relayMessages();
+    expect([begin!.hop, begin!.msg.command]).toEqual([2, RelayCmd.BEGIN]);
+    ch.receive(relay.relayCell(RelayCmd.CONNECTED, s.value.id).bytes, now);
+    let tag100: Uint8Array | null = null;
+    for (let i = 1; i <= 100; i++) {
+      const c = relay.relayCell(RelayCmd.DATA, s.value.id, new Uint8Array(RELAY_DATA_MAX).fill(i));
+      if (i === 100) tag100 = c.tag;
+      ch.receive(c.bytes, now);
+    }
+    expect(sev.filter((e) => e.type === 'data').length).toBe(100);
+    const circSendme = relay.relayMessages().find((m) => m.msg.command === RelayCmd.SENDME && m.msg.streamId === 0)!;
+    expect(circSendme.hop).toBe(2);
+    const sm = decodeSendmeBody(circSendme.msg.data);
+    expect(sm.ok && sm.value.version === 1 && bytesToHex(sm.value.tag)).toBe(bytesToHex(tag100!));
+    // A cell from the middle hop is recognized there (a DROP), and a TRUNCATED from it cuts the exit off.
+    ch.receive(relay.relayCell(RelayCmd.DROP, 0, new Uint8Array(0), 1).bytes, now);
+    expect(circ.state).toBe('open');
+    ch.receive(relay.relayCell(RelayCmd.TRUNCATED, 0, encodeTruncatedBody(DestroyReason.CHANNEL_CLOSED), 1).bytes, now);
+    expect(events.at(-1)).toEqual({ type: 'truncated', hops: 2, reason: DestroyReason.CHANNEL_CLOSED });
+    expect(sev.at(-1)).toMatchObject({ type: 'end', reason: EndReason.DESTROY });
+    expect(circ.streamCount).toBe(0);
+  });
+
+  it('an EXTENDED2 with a bad AUTH closes the circuit', () => {
+    const { ch, relay, circ, events } = openCircuit();
+    const { key, body } = extendTo(ch, relay, circ, 2);
+    ch.receive(relay.extended2(key, body, true), now);
+    const ev = events.at(-1)!;
+    expect(ev.type === 'closed' && ev.error?.code).toBe('CIRCUIT_HANDSHAKE_FAILED');
+    expect(relay.take().some((c) => c.command === ChanCmd.DESTROY)).toBe(true);
+  });
+
+  it('an EXTENDED2 nobody asked for is a protocol violation', () => {
+    const { ch, relay, circ, events } = openCircuit();
+    ch.receive(relay.relayCell(RelayCmd.EXTENDED2, 0, new Uint8Array(66)).bytes, now);
+    expect(circ.state).toBe('closed');
+    const ev = events.at(-1)!;
+    expect(ev.type === 'closed' && ev.error?.code).toBe('PROTOCOL_VIOLATION');
   });
 });
 

@@ -1,14 +1,18 @@
 // A scripted relay for proto unit tests: answers the link handshake with real certificates captured
 // from a chutney network (arti's test data), answers CREATE_FAST, and runs relay-side tor1 for a
 // one-hop circuit. Written from tor-spec; it only mirrors what a test needs.
-import { randomBytes } from 'node:crypto';
+import {
+  createCipheriv, createHash, createHmac, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes,
+  type Cipher, type Hash, type KeyObject,
+} from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hexToBytes } from '../../../../src/tor/bytes/index.js';
 import {
   ChanCmd, ChannelCellDecoder, encodeChannelCell, encodeCertsBody, encodeVersionsBody, encodeNetinfoBody,
-  encodeAuthChallengeBody, encodeCreatedFastBody, encodeRelayBody, decodeRelayBody, type ChannelCell, type RelayBody,
+  encodeAuthChallengeBody, encodeCreatedFastBody, encodeRelayBody, decodeRelayBody, decodeExtend2Body, encodeCreated2Body,
+  RelayCmd, type ChannelCell, type RelayBody,
 } from '../../../../src/tor/cell/index.js';
-import { kdfTor, splitRelayKeys, Tor1CircuitCrypto, type RelayKeys } from '../../../../src/tor/crypto/index.js';
+import { kdfTor, splitRelayKeys, type RelayKeys } from '../../../../src/tor/crypto/index.js';
 
 export const certsFixture = JSON.parse(
   readFileSync(new URL('../../../fixtures/tor/proto/chutney-certs.json', import.meta.url), 'utf8'),
@@ -42,35 +46,93 @@ export function relayHandshakeBytes(opts: { versions?: number[]; certs?: { certT
   return Uint8Array.from(parts.flatMap((p) => [...p]));
 }
 
-/** Relay-side tor1 for one hop: its forward direction is the client's backward one. */
+/** Relay-side tor1 for one hop, written straight from tor-spec §5.5 with node:crypto. */
 export class RelayHop {
-  private readonly mirror = new Tor1CircuitCrypto();
+  private readonly fwdCipher: Cipher;
+  private fwdDigest: Hash;
+  private readonly bwdCipher: Cipher;
+  private readonly bwdDigest: Hash;
   constructor(readonly keys: RelayKeys) {
-    this.mirror.addHop({ df: keys.db, db: keys.df, kf: keys.kb, kb: keys.kf });
+    this.fwdCipher = createCipheriv('aes-128-ctr', keys.kf, Buffer.alloc(16));
+    this.fwdDigest = createHash('sha1').update(keys.df);
+    this.bwdCipher = createCipheriv('aes-128-ctr', keys.kb, Buffer.alloc(16));
+    this.bwdDigest = createHash('sha1').update(keys.db);
   }
-  /** Originate a relay cell toward the client; returns the relay's 20-byte digest (SENDME tag). */
-  originate(command: number, streamId: number, data: Uint8Array): { body: Uint8Array; tag: Uint8Array } {
-    const b = encodeRelayBody({ command, streamId, data });
-    if (!b.ok) throw new Error(b.error.message);
-    const tag = this.mirror.encryptOutbound(b.value, 0);
-    return { body: b.value, tag };
-  }
-  /** Decrypt a cell from the client; null if not recognized. */
-  receive(body: Uint8Array): { msg: RelayBody; tag: Uint8Array } | null {
-    const copy = body.slice();
-    const rec = this.mirror.decryptInbound(copy);
-    if (!rec) return null;
-    const m = decodeRelayBody(copy);
+  /** Peel our forward layer in place; the decoded message if the cell is for us. */
+  forward(body: Uint8Array): { msg: RelayBody; tag: Uint8Array } | null {
+    body.set(this.fwdCipher.update(body));
+    if (body[1] !== 0 || body[2] !== 0) return null;
+    const zeroed = body.slice();
+    zeroed.fill(0, 5, 9);
+    const trial = this.fwdDigest.copy().update(zeroed);
+    const tag = new Uint8Array(trial.copy().digest());
+    if (Buffer.compare(Buffer.from(tag.subarray(0, 4)), Buffer.from(body.subarray(5, 9))) !== 0) return null;
+    this.fwdDigest = trial;
+    const m = decodeRelayBody(body);
     if (!m.ok) throw new Error(m.error.message);
-    return { msg: m.value, tag: rec.tag };
+    return { msg: m.value, tag };
+  }
+  /** Originate a cell toward the client (sets the digest, adds our layer); returns our tag. */
+  originate(body: Uint8Array): Uint8Array {
+    body.fill(0, 1, 3);
+    body.fill(0, 5, 9);
+    this.bwdDigest.update(body);
+    const tag = new Uint8Array(this.bwdDigest.copy().digest());
+    body.set(tag.subarray(0, 4), 5);
+    this.backward(body);
+    return tag;
+  }
+  /** Add our backward layer to a cell from further out. */
+  backward(body: Uint8Array): void {
+    body.set(this.bwdCipher.update(body));
   }
 }
 
-/** Collects everything the client sends and decodes it as a relay would. */
+// ntor responder (tor-spec §5.1.4), for EXTENDED2 in tests.
+const PROTOID = Buffer.from('ntor-curve25519-sha256-1');
+const tag = (s: string) => Buffer.concat([PROTOID, Buffer.from(s)]);
+const X25519_SPKI = Buffer.from('302a300506032b656e032100', 'hex');
+
+export interface NtorServerKey {
+  readonly rsaId: Uint8Array;
+  readonly secret: KeyObject;
+  readonly publicKey: Uint8Array;
+}
+
+export function ntorServerKey(rsaId: Uint8Array): NtorServerKey {
+  const { privateKey, publicKey } = generateKeyPairSync('x25519');
+  return { rsaId, secret: privateKey, publicKey: new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }).subarray(12)) };
+}
+
+/** Answer an ntor client handshake; `tamper` corrupts AUTH. */
+export function ntorServerReply(key: NtorServerKey, clientMsg: Uint8Array, tamper = false): { reply: Uint8Array; keys: RelayKeys } {
+  const id = clientMsg.subarray(0, 20);
+  const b = clientMsg.subarray(20, 52);
+  const x = clientMsg.subarray(52, 84);
+  if (Buffer.compare(Buffer.from(id), Buffer.from(key.rsaId)) !== 0 || Buffer.compare(Buffer.from(b), Buffer.from(key.publicKey)) !== 0) {
+    throw new Error('ntor handshake for another relay');
+  }
+  const eph = generateKeyPairSync('x25519');
+  const y = eph.publicKey.export({ format: 'der', type: 'spki' }).subarray(12);
+  const X = createPublicKey({ key: Buffer.concat([X25519_SPKI, x]), format: 'der', type: 'spki' });
+  const xy = diffieHellman({ privateKey: eph.privateKey, publicKey: X });
+  const xb = diffieHellman({ privateKey: key.secret, publicKey: X });
+  const secretInput = Buffer.concat([xy, xb, id, b, x, y, PROTOID]);
+  const verify = createHmac('sha256', tag(':verify')).update(secretInput).digest();
+  const auth = createHmac('sha256', tag(':mac')).update(Buffer.concat([verify, id, b, y, x, PROTOID, Buffer.from('Server')])).digest();
+  if (tamper) auth[0]! ^= 1;
+  const okm = new Uint8Array(hkdfSync('sha256', secretInput, tag(':key_extract'), tag(':key_expand'), 72));
+  return { reply: new Uint8Array(Buffer.concat([y, auth])), keys: splitRelayKeys(okm) };
+}
+
+/**
+ * Collects everything the client sends and plays a chain of relays behind the first one: hop 0
+ * answers CREATE_FAST, later hops are added by answering EXTEND2 with EXTENDED2.
+ */
 export class FakeRelay {
   readonly decoder = new ChannelCellDecoder({ firstCellShortCircId: true });
   readonly cells: ChannelCell[] = [];
-  hop: RelayHop | null = null;
+  readonly hops: RelayHop[] = [];
   circId = 0;
 
   /** The client channel's `send` sink. */
@@ -94,28 +156,46 @@ export class FakeRelay {
     const k = kdfTor(Uint8Array.from([...x, ...y]), 92);
     const kh = k.slice(0, 20);
     if (tamper) kh[0]! ^= 1;
-    this.hop = new RelayHop(splitRelayKeys(k.subarray(20)));
+    this.hops.length = 0;
+    this.hops.push(new RelayHop(splitRelayKeys(k.subarray(20))));
     return cell(this.circId, ChanCmd.CREATED_FAST, encodeCreatedFastBody({ y, kh }));
   }
 
-  /** A RELAY cell from this relay to the client. */
-  relayCell(command: number, streamId: number, data: Uint8Array = new Uint8Array(0)): { bytes: Uint8Array; tag: Uint8Array } {
-    const { body, tag } = this.hop!.originate(command, streamId, data);
-    return { bytes: cell(this.circId, ChanCmd.RELAY, body), tag };
+  /** A RELAY cell originated by hop `from` (default: the last) toward the client. */
+  relayCell(command: number, streamId: number, data: Uint8Array = new Uint8Array(0), from = this.hops.length - 1): { bytes: Uint8Array; tag: Uint8Array } {
+    const b = encodeRelayBody({ command, streamId, data });
+    if (!b.ok) throw new Error(b.error.message);
+    const body = b.value;
+    const t = this.hops[from]!.originate(body);
+    for (let j = from - 1; j >= 0; j--) this.hops[j]!.backward(body);
+    return { bytes: cell(this.circId, ChanCmd.RELAY, body), tag: t };
   }
 
   rawCell(command: number, body: Uint8Array): Uint8Array {
     return cell(this.circId, command, body);
   }
 
-  /** Decrypt the RELAY / RELAY_EARLY cells the client sent since the last call. */
-  relayMessages(): { early: boolean; msg: RelayBody; tag: Uint8Array }[] {
+  /** Decrypt the RELAY / RELAY_EARLY cells the client sent since the last call, hop by hop. */
+  relayMessages(): { early: boolean; hop: number; msg: RelayBody; tag: Uint8Array }[] {
     return this.take()
       .filter((c) => c.command === ChanCmd.RELAY || c.command === ChanCmd.RELAY_EARLY)
       .map((c) => {
-        const r = this.hop!.receive(c.body);
-        if (!r) throw new Error('relay could not recognize a client cell');
-        return { early: c.command === ChanCmd.RELAY_EARLY, ...r };
+        const body = c.body.slice();
+        for (let i = 0; i < this.hops.length; i++) {
+          const r = this.hops[i]!.forward(body);
+          if (r) return { early: c.command === ChanCmd.RELAY_EARLY, hop: i, ...r };
+        }
+        throw new Error('no relay recognized a client cell');
       });
+  }
+
+  /** Answer an EXTEND2 (already taken from relayMessages) as the current last hop. */
+  extended2(key: NtorServerKey, extend2Body: Uint8Array, tamper = false): Uint8Array {
+    const ext = decodeExtend2Body(extend2Body);
+    if (!ext.ok) throw new Error(ext.error.message);
+    const { reply, keys } = ntorServerReply(key, ext.value.handshakeData, tamper);
+    const out = this.relayCell(RelayCmd.EXTENDED2, 0, encodeCreated2Body(reply));
+    if (!tamper) this.hops.push(new RelayHop(keys));
+    return out.bytes;
   }
 }
