@@ -60,6 +60,32 @@ describe('channel handshake', () => {
     }
   });
 
+  it('negotiates link version 4 when that is the best the relay offers', () => {
+    const { ch, events } = openChannel();
+    ch.receive(relayHandshakeBytes({ versions: [3, 4] }), now);
+    expect(events[0]!.type === 'open' && events[0]!.info.linkVersion).toBe(4);
+  });
+
+  it('never throws on random bytes after the handshake', () => {
+    for (let seed = 1; seed <= 40; seed++) {
+      const { ch, relay } = openChannel();
+      ch.receive(relayHandshakeBytes(), now);
+      const c = ch.createCircuitFast(now);
+      if (!c.ok) throw new Error('create');
+      ch.receive(relay.createdFast(), now);
+      let x = seed;
+      const junk = new Uint8Array(2000).map(() => ((x = (x * 1103515245 + 12345) >>> 0) >>> 24));
+      // Aim some cells at the live circuit so they get past routing into the relay crypto.
+      for (let off = 0; off + 514 <= junk.length; off += 514) {
+        junk[off] = (c.value.circId >>> 24) & 0xff; junk[off + 1] = (c.value.circId >>> 16) & 0xff;
+        junk[off + 2] = (c.value.circId >>> 8) & 0xff; junk[off + 3] = c.value.circId & 0xff;
+        if (seed % 2 === 0) junk[off + 4] = ChanCmd.RELAY;
+      }
+      expect(() => ch.receive(junk, now)).not.toThrow();
+      expect(['open', 'closed']).toContain(ch.state);
+    }
+  });
+
   const failures: [string, () => { ch: Channel; events: ChannelEvent[] }, string][] = [
     ['wrong RSA identity', () => { const o = openChannel({ rsaId: new Uint8Array(20), ed25519Id: FIXTURE_IDS.ed25519Id }); o.ch.receive(relayHandshakeBytes(), now); return o; }, 'CERTS_INVALID'],
     ['expired certificates', () => { const o = openChannel(); o.ch.receive(relayHandshakeBytes(), Date.parse('2031-01-01T00:00:00Z')); return o; }, 'CERTS_INVALID'],
