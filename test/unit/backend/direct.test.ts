@@ -7,17 +7,18 @@ import { RingTable, type BackendEvent, type StreamEndpoint } from '../../../src/
 import { DIRECT_ACKNOWLEDGEMENT, startDirectBackend } from '../../../src/backend/direct/index.js';
 import { StreamEndReason } from '../../../src/socks/codes.js';
 import { transpileTree } from './transpile.js';
+import { EventFd } from '../../../src/native/eventfd.js';
 
 let tree: { root: string; cleanup: () => void };
 beforeAll(() => {
-  tree = transpileTree(['src/backend', 'src/socks']);
+  tree = transpileTree(['src/backend', 'src/socks', 'src/native']);
 });
 afterAll(() => tree.cleanup());
 
 const ACK = { acknowledgement: DIRECT_ACKNOWLEDGEMENT, connectTimeoutMs: 3000 };
 
-function start(table: RingTable, config: object) {
-  const backend = startDirectBackend(table, config, { workerUrl: join(tree.root, 'src/backend/direct/worker.js') });
+function start(table: RingTable, config: object, dataplaneEventFd?: number) {
+  const backend = startDirectBackend(table, config, { workerUrl: join(tree.root, 'src/backend/direct/worker.js'), ...(dataplaneEventFd !== undefined ? { dataplaneEventFd } : {}) });
   const events: BackendEvent[] = [];
   const waiters: { pred: (e: BackendEvent) => boolean; resolve: (e: BackendEvent) => void }[] = [];
   backend.onEvent((e) => {
@@ -239,4 +240,53 @@ describe('direct backend', () => {
     expect(b.events.some((e) => e.type === 'resolved' && e.id === 22)).toBe(false);
     await b.backend.close();
   });
+
+  it('wakes a dataplane parked on an eventfd', async () => {
+    const TOTAL = 4 * 1024 * 1024;
+    const payload = Buffer.alloc(TOTAL);
+    randomFillSync(payload);
+    const { server, port } = await listen((s) => s.end(payload));
+    const table = RingTable.create({ slots: 1, capacity: 16 * 1024 });
+    const efd = new EventFd();
+    let wakeups = 0;
+    let wake: (() => void) | undefined;
+    efd.onSignal(() => {
+      wakeups++;
+      wake?.();
+    });
+    try {
+      const b = start(table, ACK, efd.fd);
+      await b.next((e) => e.type === 'ready');
+      const slot = table.alloc()!;
+      const ep = table.endpoint(slot, 'dataplane');
+      const bell = table.doorbell('dataplane');
+      b.backend.send({ type: 'open', id: 30, slot, generation: table.generation(slot), target: { kind: 'ipv4', addr: '127.0.0.1', port }, isolationKey: '' });
+      const h = createHash('sha256');
+      const buf = new Uint8Array(64 * 1024);
+      let got = 0;
+      for (;;) {
+        const n = ep.read(buf);
+        if (n > 0) {
+          got += n;
+          h.update(buf.subarray(0, n));
+          continue;
+        }
+        if (ep.readEnded || ep.isReset) break;
+        if (ep.armRead() && bell.prepareToPark()) {
+          await new Promise<void>((r) => (wake = r));
+          bell.unpark();
+        }
+        bell.takeReady();
+      }
+      expect(got).toBe(TOTAL);
+      expect(h.digest('hex')).toBe(createHash('sha256').update(payload).digest('hex'));
+      expect(wakeups).toBeGreaterThan(0);
+      ep.shutdownWrite();
+      await b.next((e) => e.type === 'closed');
+      await b.backend.close();
+    } finally {
+      efd.close();
+      server.close();
+    }
+  }, 30_000);
 });

@@ -1,6 +1,6 @@
 // Worker threads run plain JavaScript: transpile the TypeScript a test worker needs into a temp tree
 // (same relative layout, so `./x.js` imports resolve) with typescript's transpileModule.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
@@ -19,6 +19,8 @@ function tsFiles(dir: string): string[] {
 export function transpileTree(paths: string[]): { root: string; cleanup: () => void } {
   const out = mkdtempSync(join(tmpdir(), 'onionplane-worker-'));
   writeFileSync(join(out, 'package.json'), '{"type":"module"}');
+  // The native shim is found relative to the package root; point the copy at the real build.
+  if (existsSync(join(ROOT, 'build'))) symlinkSync(join(ROOT, 'build'), join(out, 'build'));
   for (const rel of paths) {
     const abs = join(ROOT, rel);
     const files = statSync(abs).isDirectory() ? tsFiles(abs) : [abs];
