@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Worker } from 'node:worker_threads';
 import { createHash, randomFillSync } from 'node:crypto';
+import fc from 'fast-check';
 import { join } from 'node:path';
 import { RingTable, type StreamEndpoint } from '../../../src/backend/index.js';
 import { transpileTree } from './transpile.js';
@@ -207,4 +208,58 @@ describe('rings between threads', () => {
       efd.close();
     }
   }, 30_000);
+
+  it('no lost wakeups: tiny rings, random chunk sizes, sleeps without timeouts', async () => {
+    // Every park/wake race is hit thousands of times; a lost wakeup hangs and fails the test by timeout.
+    const table = RingTable.create({ slots: 1, capacity: 64 });
+    const bell = table.doorbell('dataplane');
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.integer({ min: 1, max: 200 }), { minLength: 200, maxLength: 2000 }), fc.integer({ min: 1, max: 100 }), async (sizes, readSize) => {
+        const slot = table.alloc()!;
+        const ep = table.endpoint(slot, 'dataplane');
+        const w = startWorker(table, slot, 'echo', undefined, { strict: true });
+        await w.next('ready');
+        const sent = createHash('sha256');
+        const got = createHash('sha256');
+        const inBuf = new Uint8Array(readSize);
+        let i = 0;
+        let pending: Uint8Array | undefined;
+        let total = 0;
+        let received = 0;
+        for (;;) {
+          let progress = false;
+          for (;;) {
+            if (!pending) {
+              if (i >= sizes.length) break;
+              pending = new Uint8Array(sizes[i++]!).map((_, k) => (total + k) * 31);
+              sent.update(pending);
+            }
+            const n = ep.write(pending);
+            if (n === 0) break;
+            progress = true;
+            total += n;
+            pending = n < pending.length ? pending.subarray(n) : undefined;
+          }
+          if (!pending && i >= sizes.length && !ep.writeClosed) ep.shutdownWrite();
+          for (let n; (n = ep.read(inBuf)) > 0; ) {
+            received += n;
+            got.update(inBuf.subarray(0, n));
+            progress = true;
+          }
+          if (ep.readEnded) break;
+          if (!progress) {
+            let sleep = ep.armRead();
+            if (pending || i < sizes.length) sleep = ep.armWrite() && sleep;
+            if (sleep) await bell.wait();
+          }
+        }
+        expect(received).toBe(total);
+        expect(got.digest('hex')).toBe(sent.digest('hex'));
+        await w.next('done');
+        ep.release();
+        await w.worker.terminate();
+      }),
+      { numRuns: 6 },
+    );
+  }, 60_000);
 });

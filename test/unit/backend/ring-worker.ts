@@ -9,6 +9,8 @@ interface Data {
   slot: number;
   mode: 'echo' | 'produce' | 'await-reset' | 'reset-after';
   bytes?: number;
+  /** Sleep with no timeout, so a lost wakeup hangs (stress tests) instead of being papered over. */
+  strict?: boolean;
   /** Wake the dataplane through this eventfd (written with the native shim at `addon`). */
   eventfd?: number;
   addon?: string;
@@ -18,6 +20,7 @@ const table = RingTable.attach(data.table);
 const ep = table.endpoint(data.slot, 'backend');
 const bell = table.doorbell('backend');
 const post = (m: unknown) => parentPort!.postMessage(m);
+const sleepMs = data.strict ? undefined : 10_000;
 if (data.eventfd !== undefined && data.addon) {
   const native = createRequire(import.meta.url)(data.addon) as { eventfdSignal(fd: number): void };
   const fd = data.eventfd;
@@ -48,7 +51,7 @@ async function echo(): Promise<void> {
     }
     if (!progress) {
       const sleep = ep.writable() === 0 ? ep.armWrite() : ep.armRead();
-      if (sleep) await bell.wait(10_000);
+      if (sleep) await bell.wait(sleepMs);
     }
   }
 }
@@ -73,7 +76,7 @@ async function produce(total: number): Promise<void> {
           blockedReported = true;
           post({ type: 'blocked', written, free: ep.writable() });
         }
-        await bell.wait(10_000);
+        await bell.wait(sleepMs);
       }
     }
   }
@@ -88,7 +91,7 @@ async function produce(total: number): Promise<void> {
     if (n > 0) continue;
     if (ep.readEnded) break;
     if (ep.isReset) return post({ type: 'reset-seen', got });
-    if (ep.armRead()) await bell.wait(10_000);
+    if (ep.armRead()) await bell.wait(sleepMs);
   }
   ep.release();
   post({ type: 'done', got });
@@ -97,7 +100,7 @@ async function produce(total: number): Promise<void> {
 async function awaitReset(): Promise<void> {
   post({ type: 'parked' });
   while (!ep.isReset) {
-    if (ep.armRead()) await bell.wait(10_000);
+    if (ep.armRead()) await bell.wait(sleepMs);
     ep.read(new Uint8Array(1024));
   }
   ep.release();
@@ -110,7 +113,7 @@ async function resetAfter(n: number): Promise<void> {
   while (got < n) {
     const k = ep.read(buf);
     got += k;
-    if (k === 0 && ep.armRead()) await bell.wait(10_000);
+    if (k === 0 && ep.armRead()) await bell.wait(sleepMs);
   }
   ep.reset();
   ep.release();
