@@ -18,6 +18,8 @@ export interface StreamHost {
   count(counter: string): void;
   register(stream: SocksStream): void;
   finished(stream: SocksStream): void;
+  /** The stream's state changed (for stream events). */
+  changed(stream: SocksStream): void;
   scratch: Uint8Array;
 }
 
@@ -32,11 +34,20 @@ export class SocksStream {
   endReason?: string;
   /** Circuit the backend reports for this stream, if it knows. */
   circuit?: string;
+  /** The backend could not open the stream. */
+  failed = false;
+  /** The END reason the backend reported, if any. */
+  endReasonCode = 0;
   private clientEof = false;
   private sentClientEof = false;
   private sentBackendEof = false;
   private backendDone = false;
   private released = false;
+
+  /** The backend has said its last word about this stream. */
+  get backendFinished(): boolean {
+    return this.backendDone;
+  }
 
   constructor(
     readonly id: number,
@@ -115,6 +126,7 @@ export class SocksStream {
     b.streams++;
     this.state = 'connecting';
     this.host.register(this);
+    this.host.changed(this);
     b.backend.send({
       type: 'open',
       id: this.id,
@@ -166,11 +178,14 @@ export class SocksStream {
       case 'connected':
         if (this.state !== 'connecting') return;
         this.state = 'open';
+        this.host.changed(this);
         this.apply(this.engine.connected(e.bound));
         this.service();
         break;
       case 'failed':
         this.backendDone = true;
+        this.failed = true;
+        this.endReasonCode = e.reason;
         this.endReason = (e.onionCode ? `onion 0x${e.onionCode.toString(16)}` : undefined) ?? streamEndReasonName(e.reason) ?? String(e.reason);
         this.host.count(STREAM_END_COUNTERS.get(e.reason as StreamEndReasonCode)?.name ?? 'stream-end-misc');
         if (this.state === 'connecting' || this.state === 'resolving') this.apply(this.engine.failed(e.reason, e.onionCode as Parameters<SocksServerSession["failed"]>[1]));
@@ -179,6 +194,7 @@ export class SocksStream {
         break;
       case 'closed':
         this.backendDone = true;
+        this.endReasonCode = e.reason;
         this.endReason ??= streamEndReasonName(e.reason) ?? String(e.reason);
         this.host.count(STREAM_END_COUNTERS.get(e.reason as StreamEndReasonCode)?.name ?? 'stream-end-misc');
         this.service();
@@ -291,6 +307,7 @@ export class SocksStream {
     }
     this.state = 'closed';
     this.releaseSlot();
+    this.host.changed(this);
     this.host.finished(this);
   }
 }

@@ -1,6 +1,7 @@
 // The tor plugin's main state: the SOCKS listener on the session layer, the running backend(s),
 // the stream table, and the counters `show errors` reports under the `tor-socks` node.
 
+import { publishTorStreamEvent, type TorStreamState } from '../../src/api/handlers/tor.js';
 import type { BackendEvent } from '../../src/backend/interface.js';
 import type { SubsystemLogger } from '../../src/core/log.js';
 import type { Main } from '../../src/core/main.js';
@@ -107,12 +108,25 @@ export class TorMain implements StreamHost {
     m.set(stream.id, stream);
   }
 
+  changed(stream: SocksStream): void {
+    const state: TorStreamState =
+      stream.state === 'closed' || stream.state === 'closing'
+        ? stream.failed
+          ? 'failed'
+          : 'closed'
+        : stream.state === 'handshake'
+          ? 'connecting'
+          : stream.state;
+    publishTorStreamEvent(this.main.api, { streamIndex: stream.id, circuitId: 0, state, reason: stream.endReasonCode });
+  }
+
   finished(stream: SocksStream): void {
     this.streams.delete(stream.id);
     this.totalUp += stream.bytesUp;
     this.totalDown += stream.bytesDown;
     if (stream.backend) {
-      this.byBackendId.get(stream.backend)?.delete(stream.id);
+      // Keep routing backend events to it until the backend reports the end (its END reason).
+      if (stream.backendFinished) this.byBackendId.get(stream.backend)?.delete(stream.id);
       if (stream.backend.retiring && stream.backend.streams === 0) void this.closeBackend(stream.backend);
     }
     this.recent.push(stream);
@@ -124,7 +138,11 @@ export class TorMain implements StreamHost {
       if (e.type === 'fatal') this.log.error(`backend ${b.name} failed: ${e.message}`);
       return;
     }
-    this.byBackendId.get(b)?.get(e.id)?.onBackendEvent(e);
+    const m = this.byBackendId.get(b);
+    const st = m?.get(e.id);
+    if (!st) return;
+    st.onBackendEvent(e);
+    if (st.state === 'closed' && st.backendFinished) m!.delete(e.id);
   }
 
   /** Serves ring doorbells of one backend until it closes. */
@@ -204,6 +222,16 @@ export class TorMain implements StreamHost {
       if (d <= now) st.apply(st.engine.poll(now));
     }
     return handshaking ? DEADLINE_TICK_MS : undefined;
+  }
+
+  /** New circuits for new streams; false when the backend cannot. */
+  async newnym(): Promise<boolean> {
+    const control = this.backendHandle?.managed?.controlClient;
+    if (control) {
+      await control.command('SIGNAL NEWNYM');
+      return true;
+    }
+    return false;
   }
 
   async shutdown(): Promise<void> {
