@@ -1,0 +1,2 @@
+export * from './counter-set.js';
+export * from './chanmgr.js';

@@ -1,0 +1,685 @@
+// Circuit manager (C tor circuituse.c/circuitbuild.c, arti tor-circmgr): builds 3-hop exit circuits
+// (ntor CREATE2, EXTEND2 in RELAY_EARLY) through a guard from the guard manager, keeps clean circuits
+// ready for predicted ports, hands streams the circuit their isolation key allows, retires circuits
+// after the dirtiness limit or NEWNYM, and retries a stream on another circuit after an exit refuses
+// it or a BEGIN times out. One-hop CREATE_FAST circuits carry BEGIN_DIR directory streams.
+import type { Duplex } from 'node:stream';
+import { DestroyReason } from '../cell/destroy.js';
+import { EndReason, endReasonName } from '../cell/relay/end.js';
+import type { Connected } from '../cell/relay/connected.js';
+import type { ResolvedAnswer } from '../cell/relay/resolve.js';
+import type { ChanMgr, ChanTarget } from '../chanmgr/chanmgr.js';
+import { CounterSet } from '../chanmgr/counter-set.js';
+import type { DirServer } from '../dirmgr/dirmgr.js';
+import type { GuardMgr } from '../guardmgr/guardmgr.js';
+import type { NetDir } from '../netdir/netdir.js';
+import { selectPath } from '../netdir/path.js';
+import { cryptoRandom, type RandomSource } from '../netdir/random.js';
+import type { Relay } from '../netdir/relay.js';
+import { policyAllowsPort } from '../netdoc/portpolicy.js';
+import type { Circuit, CircuitEvent } from '../proto/circuit.js';
+import type { ProtoError } from '../proto/errors.js';
+import type { Stream, StreamEvent } from '../proto/stream.js';
+import { CIRC_COUNTERS, STREAM_COUNTERS, destroyCounter, endCounter, protoCounter, retryableEndReason } from './counters.js';
+import { streamDuplexSink } from './stream-duplex.js';
+
+export interface CircMgrOptions {
+  readonly chanMgr: ChanMgr;
+  readonly guardMgr: Pick<GuardMgr, 'pick' | 'noteSuccess' | 'noteFailure'>;
+  /** The current NetDir (changes as the consensus is refreshed). */
+  readonly netdir: () => NetDir | undefined;
+  readonly clock?: () => number;
+  readonly rng?: RandomSource;
+  /** Give up on a circuit build after this long (default 60 s). */
+  readonly buildTimeoutMs?: number;
+  /** Wait this long for CONNECTED/RESOLVED before retrying elsewhere (default 10 s; C tor 10-15 s). */
+  readonly beginTimeoutMs?: number;
+  /** A circuit takes no new streams this long after its first one (MaxCircuitDirtiness, 10 min). */
+  readonly maxDirtinessMs?: number;
+  /** Ports to keep clean circuits ready for (default 80, 443). */
+  readonly preemptivePorts?: readonly number[];
+  /** Clean circuits to keep ready in total (default 2). */
+  readonly preemptiveCircuits?: number;
+  /** Attempts per stream across circuits (default 4). */
+  readonly maxStreamAttempts?: number;
+}
+
+export type CircuitPurpose = 'exit' | 'dir';
+
+/** A circuit as the manager tracks it. */
+export interface ManagedCircuit {
+  readonly id: number;
+  readonly purpose: CircuitPurpose;
+  readonly path: readonly Relay[] | readonly { nickname: string; rsaIdHex: string }[];
+  readonly exit: Relay | undefined;
+  circ: Circuit | undefined;
+  state: 'building' | 'open' | 'closed';
+  readonly createdAt: number;
+  builtAt: number | undefined;
+  /** Streams with this key only; null while clean. */
+  isolationKey: string | null;
+  /** When the first stream was attached (dirtiness clock). */
+  dirtySince: number | undefined;
+  /** Takes no new streams (NEWNYM, dirtiness, BEGIN timeout, stream limit). */
+  retired: boolean;
+  /** NEWNYM generation it was built in. */
+  readonly generation: number;
+  streams: number;
+  streamsTotal: number;
+  closeReason: string | undefined;
+  ready: Promise<ManagedCircuit>;
+  waiter: { resolve: () => void; reject: (e: Error) => void } | undefined;
+}
+
+export interface CircuitSummary {
+  readonly id: number;
+  readonly purpose: CircuitPurpose;
+  readonly state: string;
+  readonly path: string[];
+  readonly isolation: string | null;
+  readonly ageMs: number;
+  readonly dirtyMs: number | null;
+  readonly retired: boolean;
+  readonly streams: number;
+  readonly streamsTotal: number;
+  readonly buildMs: number | null;
+}
+
+/** A request for an exit stream. */
+export interface StreamRequest {
+  readonly host: string;
+  readonly port: number;
+  readonly isolationKey: string;
+  /** BEGIN flags (IPv6 preferences). */
+  readonly flags?: number;
+}
+
+/** Where a stream's data goes once connected. */
+export interface StreamSink {
+  /** Free space of the consumer (drives stream SENDMEs). */
+  freeSpace(): number;
+  onEvent(e: StreamEvent): void;
+}
+
+export interface OpenedStream {
+  readonly stream: Stream;
+  readonly circuit: ManagedCircuit;
+  readonly connected: Connected;
+  readonly attempts: number;
+}
+
+/** A stream that could not be opened: the last END reason and why. */
+export class StreamOpenError extends Error {
+  constructor(readonly reason: number, message: string) {
+    super(message);
+    this.name = 'StreamOpenError';
+  }
+}
+
+export class CircuitBuildError extends Error {
+  constructor(readonly counter: string, message: string) {
+    super(message);
+    this.name = 'CircuitBuildError';
+  }
+}
+
+const DEFAULTS = {
+  buildTimeoutMs: 60_000,
+  beginTimeoutMs: 10_000,
+  maxDirtinessMs: 10 * 60_000,
+  preemptivePorts: [80, 443],
+  preemptiveCircuits: 2,
+  maxStreamAttempts: 4,
+};
+
+function chanTarget(r: Relay): ChanTarget {
+  return { rsaId: r.rsaIdentity, ed25519Id: r.ed25519Id, addr: r.ip, port: r.orPort, nickname: r.nickname };
+}
+
+export class CircMgr {
+  readonly counters = new CounterSet<string>(CIRC_COUNTERS);
+  readonly streamCounters = new CounterSet<string>(STREAM_COUNTERS);
+  private readonly circuits = new Map<number, ManagedCircuit>();
+  private readonly dirCircuits = new Map<string, ManagedCircuit>();
+  private readonly clock: () => number;
+  private readonly rng: RandomSource;
+  private readonly cfg: typeof DEFAULTS;
+  private nextId = 1;
+  private generation = 0;
+  private closed = false;
+  /** Relays an EXTEND2 recently failed to reach (id -> when): avoided for a while in new paths. */
+  private readonly unreachable = new Map<string, number>();
+  /** The last few build failures, for status. */
+  readonly recentFailures: string[] = [];
+
+  constructor(private readonly opts: CircMgrOptions) {
+    this.clock = opts.clock ?? Date.now;
+    this.rng = opts.rng ?? cryptoRandom;
+    this.cfg = {
+      buildTimeoutMs: opts.buildTimeoutMs ?? DEFAULTS.buildTimeoutMs,
+      beginTimeoutMs: opts.beginTimeoutMs ?? DEFAULTS.beginTimeoutMs,
+      maxDirtinessMs: opts.maxDirtinessMs ?? DEFAULTS.maxDirtinessMs,
+      preemptivePorts: [...(opts.preemptivePorts ?? DEFAULTS.preemptivePorts)],
+      preemptiveCircuits: opts.preemptiveCircuits ?? DEFAULTS.preemptiveCircuits,
+      maxStreamAttempts: opts.maxStreamAttempts ?? DEFAULTS.maxStreamAttempts,
+    };
+  }
+
+  // ---- exit circuits ----
+
+  /** Build a fresh 3-hop circuit whose exit allows `port` (any port when undefined). */
+  buildExitCircuit(port: number | undefined, isolationKey: string | null = null, avoidExits: ReadonlySet<string> = new Set()): ManagedCircuit {
+    const now = this.clock();
+    const dir = this.opts.netdir();
+    if (!dir) throw this.buildError('no-netdir', 'no usable consensus yet');
+    const guard = this.opts.guardMgr.pick(dir, now);
+    if (!guard) throw this.buildError('no-guard', 'no usable guard');
+    // Draw again a few times to avoid exits that refused this stream and relays we just failed to reach.
+    const bad = (p: ReturnType<typeof selectPath>): boolean =>
+      p.ok && (avoidExits.has(p.path.exit.rsaIdHex) || this.recentlyUnreachable(p.path.middle, now) || this.recentlyUnreachable(p.path.exit, now));
+    let path = selectPath(dir, this.rng, { port, guard });
+    for (let i = 0; i < 16 && bad(path); i++) path = selectPath(dir, this.rng, { port, guard });
+    if (!path.ok) throw this.buildError(`path-${path.error}`, `path selection failed: ${path.error}`);
+    if (avoidExits.has(path.path.exit.rsaIdHex)) throw this.buildError('path-no-exit', 'every exit for this port refused the stream');
+    const hops = [path.path.guard, path.path.middle, path.path.exit];
+    const mc = this.track('exit', hops, hops[2], isolationKey);
+    mc.ready = this.withBuildTimeout(mc, this.runExitBuild(mc, hops));
+    mc.ready.catch(() => undefined);
+    return mc;
+  }
+
+  private async runExitBuild(mc: ManagedCircuit, hops: Relay[]): Promise<ManagedCircuit> {
+    const [guard, middle, exit] = hops as [Relay, Relay, Relay];
+    let chan;
+    try {
+      chan = await this.opts.chanMgr.get(chanTarget(guard));
+    } catch (e) {
+      this.opts.guardMgr.noteFailure(guard.rsaIdHex, this.clock());
+      throw this.buildError('build-channel-failed', (e as Error).message);
+    }
+    if (mc.state === 'closed') throw new CircuitBuildError('build-timeout', 'circuit build abandoned');
+    const c = chan.channel.createCircuit({ rsaId: guard.rsaIdentity, ntorKey: guard.ntorOnionKey }, this.clock());
+    if (!c.ok) throw this.buildError('build-create-failed', c.error.message);
+    this.attach(mc, c.value);
+    try {
+      await this.step(mc);
+    } catch (e) {
+      this.opts.guardMgr.noteFailure(guard.rsaIdHex, this.clock());
+      throw this.buildError('build-create-failed', `CREATE2 to ${guard.nickname}: ${(e as Error).message}`);
+    }
+    this.opts.guardMgr.noteSuccess(guard.rsaIdHex, this.clock());
+    for (const r of [middle, exit]) {
+      const x = c.value.extend({ rsaId: r.rsaIdentity, ed25519Id: r.ed25519Id, ntorKey: r.ntorOnionKey, addr: r.ip, port: r.orPort }, this.clock());
+      if (!x.ok) {
+        c.value.destroy();
+        throw this.buildError('build-extend-failed', x.error.message);
+      }
+      try {
+        await this.step(mc);
+      } catch (e) {
+        this.unreachable.set(r.rsaIdHex, this.clock());
+        throw this.buildError('build-extend-failed', `EXTEND2 to ${r.nickname}: ${(e as Error).message}`);
+      }
+    }
+    mc.state = 'open';
+    mc.builtAt = this.clock();
+    this.counters.bump('circuits-built');
+    return mc;
+  }
+
+  // ---- directory circuits ----
+
+  /**
+   * A DirServer for the directory manager: BEGIN_DIR streams on a one-hop CREATE_FAST circuit to
+   * `target`, the circuit kept and reused while it lives.
+   */
+  dirServer(target: ChanTarget & { readonly name: string }): DirServer {
+    return {
+      name: target.name,
+      open: async (): Promise<Duplex> => {
+        const mc = await this.dirCircuit(target);
+        const sink = streamDuplexSink(STREAM_DIR_BUFFER, this.clock);
+        const s = mc.circ!.beginDir({ freeSpace: sink.freeSpace }, this.clock());
+        if (!s.ok) {
+          mc.retired = true;
+          throw new Error(`BEGIN_DIR: ${s.error.message}`);
+        }
+        const stream = s.value;
+        mc.streams++;
+        mc.streamsTotal++;
+        await this.awaitConnected(stream, sink, mc).finally(() => undefined);
+        this.streamCounters.bump('dir-streams-opened');
+        return sink.attach(stream);
+      },
+    };
+  }
+
+  private async dirCircuit(target: ChanTarget & { readonly name: string }): Promise<ManagedCircuit> {
+    const key = Buffer.from(target.rsaId).toString('hex');
+    const have = this.dirCircuits.get(key);
+    if (have && have.state !== 'closed' && !have.retired) return have.ready;
+    const mc = this.track('dir', [{ nickname: target.nickname ?? target.name, rsaIdHex: key.toUpperCase() }], undefined, null);
+    this.dirCircuits.set(key, mc);
+    mc.ready = this.withBuildTimeout(
+      mc,
+      (async () => {
+        let chan;
+        try {
+          chan = await this.opts.chanMgr.get(target);
+        } catch (e) {
+          throw this.buildError('build-channel-failed', (e as Error).message);
+        }
+        const c = chan.channel.createCircuitFast(this.clock());
+        if (!c.ok) throw this.buildError('build-create-failed', c.error.message);
+        this.attach(mc, c.value);
+        try {
+          await this.step(mc);
+        } catch (e) {
+          throw this.buildError('build-create-failed', `CREATE_FAST to ${target.name}: ${(e as Error).message}`);
+        }
+        mc.state = 'open';
+        mc.builtAt = this.clock();
+        this.counters.bump('onehop-built');
+        return mc;
+      })(),
+    );
+    mc.ready.catch(() => {
+      if (this.dirCircuits.get(key) === mc) this.dirCircuits.delete(key);
+    });
+    return mc.ready;
+  }
+
+  // ---- streams ----
+
+  /**
+   * Open an exit stream, retrying on other circuits the way C tor does: after END EXITPOLICY,
+   * RESOLVEFAILED, RESOURCELIMIT or HIBERNATING before CONNECTED (avoiding that exit), after a BEGIN
+   * timeout (the circuit is retired), or when the circuit dies first. Other refusals are final.
+   * `sink` receives the stream's events from CONNECTED on.
+   */
+  async openStream(req: StreamRequest, sink: StreamSink): Promise<OpenedStream> {
+    const avoid = new Set<string>();
+    let lastReason: number = EndReason.MISC;
+    let lastWhy = 'no attempt';
+    for (let attempt = 1; attempt <= this.cfg.maxStreamAttempts; attempt++) {
+      if (attempt > 1) this.streamCounters.bump('retried');
+      let mc: ManagedCircuit;
+      try {
+        mc = await this.circuitFor(req.port, req.isolationKey, avoid);
+      } catch (e) {
+        lastWhy = (e as Error).message;
+        lastReason = EndReason.NOROUTE;
+        if (e instanceof CircuitBuildError && (e.counter === 'no-netdir' || e.counter.startsWith('path-'))) break;
+        continue;
+      }
+      const s = mc.circ!.beginStream(req.host, req.port, { freeSpace: sink.freeSpace, flags: req.flags ?? 0 }, this.clock());
+      if (!s.ok) {
+        this.streamCounters.bump('begin-refused-local');
+        if (s.error.code === 'BAD_ARGUMENT') throw new StreamOpenError(EndReason.INTERNAL, s.error.message);
+        mc.retired = true;
+        lastWhy = s.error.message;
+        continue;
+      }
+      this.markDirty(mc, req.isolationKey);
+      mc.streams++;
+      mc.streamsTotal++;
+      try {
+        const connected = await this.awaitConnected(s.value, sink, mc);
+        this.streamCounters.bump('streams-opened');
+        return { stream: s.value, circuit: mc, connected, attempts: attempt };
+      } catch (e) {
+        const reason = e instanceof StreamOpenError ? e.reason : EndReason.MISC;
+        lastReason = reason;
+        lastWhy = (e as Error).message;
+        if (reason === EndReason.TIMEOUT) {
+          mc.retired = true; // C tor stops using a circuit whose BEGIN timed out for new streams
+          continue;
+        }
+        if (reason === EndReason.DESTROY) continue; // the circuit died: try a new one
+        if (retryableEndReason(reason)) {
+          if (mc.exit) avoid.add(mc.exit.rsaIdHex);
+          continue;
+        }
+        this.streamCounters.bump('gave-up');
+        throw e;
+      }
+    }
+    this.streamCounters.bump('gave-up');
+    throw new StreamOpenError(lastReason, `stream failed: ${lastWhy}`);
+  }
+
+  /** Wait for CONNECTED (then hand events to `sink`), END, or the begin timeout. */
+  private awaitConnected(stream: Stream, sink: StreamSink, mc: ManagedCircuit): Promise<Connected> {
+    return new Promise<Connected>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.streamCounters.bump('begin-timeout');
+        stream.onEvent = () => undefined;
+        stream.end(EndReason.TIMEOUT, this.clock());
+        this.streamGone(mc);
+        reject(new StreamOpenError(EndReason.TIMEOUT, `no CONNECTED within ${this.cfg.beginTimeoutMs} ms`));
+      }, this.cfg.beginTimeoutMs);
+      stream.onEvent = (e) => {
+        if (e.type === 'connected') {
+          clearTimeout(timer);
+          stream.onEvent = (ev) => {
+            if (ev.type === 'end') {
+              this.streamCounters.bump(endCounter('ended', ev.reason));
+              this.streamGone(mc);
+            }
+            sink.onEvent(ev);
+          };
+          resolve(e.connected);
+        } else if (e.type === 'end') {
+          clearTimeout(timer);
+          this.streamGone(mc);
+          if (e.remote) this.streamCounters.bump(endCounter('refused', e.reason));
+          const why = e.remote ? `exit refused: ${endReasonName(e.reason)}` : `circuit closed before CONNECTED${e.error ? ` (${e.error.message})` : ''}`;
+          reject(new StreamOpenError(e.remote ? e.reason : EndReason.DESTROY, why));
+        }
+      };
+    });
+  }
+
+  /** Forward (RESOLVE) or reverse (in-addr.arpa / ip6.arpa name) lookup at an exit. */
+  async resolve(name: string, isolationKey: string): Promise<ResolvedAnswer[]> {
+    let lastWhy = 'no attempt';
+    for (let attempt = 1; attempt <= this.cfg.maxStreamAttempts; attempt++) {
+      let mc: ManagedCircuit;
+      try {
+        mc = await this.circuitFor(undefined, isolationKey, new Set());
+      } catch (e) {
+        lastWhy = (e as Error).message;
+        continue;
+      }
+      const s = mc.circ!.resolve(name, this.clock());
+      if (!s.ok) {
+        if (s.error.code === 'BAD_ARGUMENT') throw new StreamOpenError(EndReason.RESOLVEFAILED, s.error.message);
+        mc.retired = true;
+        continue;
+      }
+      this.markDirty(mc, isolationKey);
+      mc.streams++;
+      mc.streamsTotal++;
+      const r = await new Promise<ResolvedAnswer[] | Error>((resolve) => {
+        const timer = setTimeout(() => {
+          this.streamCounters.bump('resolve-timeout');
+          s.value.onEvent = () => undefined;
+          s.value.end(EndReason.TIMEOUT, this.clock());
+          mc.retired = true;
+          resolve(new Error('RESOLVE timed out'));
+        }, this.cfg.beginTimeoutMs);
+        s.value.onEvent = (e) => {
+          if (e.type === 'resolved') {
+            clearTimeout(timer);
+            resolve(e.answers);
+          } else if (e.type === 'end') {
+            clearTimeout(timer);
+            resolve(new Error(e.remote ? `exit ended RESOLVE: ${endReasonName(e.reason)}` : 'circuit closed'));
+          }
+        };
+      });
+      this.streamGone(mc);
+      if (Array.isArray(r)) {
+        this.streamCounters.bump(r.some((a) => a.kind === 'error') && !r.some((a) => a.kind !== 'error') ? 'resolve-error' : 'resolve-ok');
+        return r;
+      }
+      lastWhy = r.message;
+    }
+    throw new StreamOpenError(EndReason.RESOLVEFAILED, `resolve failed: ${lastWhy}`);
+  }
+
+  // ---- circuit choice ----
+
+  /** An open or building circuit that may carry a stream for (port, key), or a new one. */
+  async circuitFor(port: number | undefined, key: string, avoidExits: ReadonlySet<string>): Promise<ManagedCircuit> {
+    const now = this.clock();
+    const usable = (mc: ManagedCircuit): boolean =>
+      mc.purpose === 'exit' &&
+      mc.state !== 'closed' &&
+      !mc.retired &&
+      mc.generation === this.generation &&
+      (mc.isolationKey === null || mc.isolationKey === key) &&
+      (mc.dirtySince === undefined || now - mc.dirtySince < this.cfg.maxDirtinessMs) &&
+      mc.exit !== undefined &&
+      !avoidExits.has(mc.exit.rsaIdHex) &&
+      (port === undefined || policyAllowsPort(mc.exit.ipv4Policy, port));
+    const all = [...this.circuits.values()].filter(usable);
+    // Prefer circuits already bound to this key, then open ones, then the newest.
+    all.sort((a, b) => Number(b.isolationKey === key) - Number(a.isolationKey === key) || Number(b.state === 'open') - Number(a.state === 'open') || b.id - a.id);
+    for (const mc of all) {
+      if (mc.isolationKey === null && mc.state === 'building') {
+        // Claim a clean circuit still being built so concurrent requests with other keys leave it alone.
+        mc.isolationKey = key;
+      }
+      try {
+        return await mc.ready;
+      } catch {
+        // that build failed: look further / build our own
+      }
+    }
+    const mc = this.buildExitCircuit(port, key, avoidExits);
+    return mc.ready;
+  }
+
+  /**
+   * Periodic upkeep (call every few seconds): retire circuits past the dirtiness limit, close retired
+   * circuits with no streams, keep clean circuits ready for the predicted ports.
+   */
+  maintain(): void {
+    if (this.closed) return;
+    const now = this.clock();
+    for (const mc of this.circuits.values()) {
+      if (mc.purpose !== 'exit' || mc.state === 'closed') continue;
+      if (!mc.retired && mc.dirtySince !== undefined && now - mc.dirtySince >= this.cfg.maxDirtinessMs) {
+        mc.retired = true;
+        this.counters.bump('dirty-expired');
+      }
+      if ((mc.retired || mc.generation !== this.generation) && mc.streams === 0 && mc.state === 'open') {
+        this.counters.bump('idle-closed');
+        mc.circ?.destroy(DestroyReason.FINISHED);
+      }
+    }
+    this.launchPreemptive();
+  }
+
+  private launchPreemptive(): void {
+    if (!this.opts.netdir()) return;
+    const clean = [...this.circuits.values()].filter(
+      (mc) => mc.purpose === 'exit' && mc.state !== 'closed' && !mc.retired && mc.isolationKey === null && mc.generation === this.generation,
+    );
+    const needPorts = this.cfg.preemptivePorts.filter((p) => !clean.some((mc) => mc.exit && policyAllowsPort(mc.exit.ipv4Policy, p)));
+    let budget = Math.max(needPorts.length, this.cfg.preemptiveCircuits - clean.length);
+    for (const p of needPorts.length > 0 ? needPorts : this.cfg.preemptivePorts) {
+      if (budget-- <= 0) break;
+      try {
+        this.buildExitCircuit(p, null);
+        this.counters.bump('preemptive-launched');
+      } catch {
+        // counted by buildExitCircuit
+      }
+    }
+    for (; budget > 0; budget--) {
+      try {
+        this.buildExitCircuit(this.cfg.preemptivePorts[0], null);
+        this.counters.bump('preemptive-launched');
+      } catch {
+        break;
+      }
+    }
+  }
+
+  /** NEWNYM: no circuit built so far takes new streams; streams already open keep theirs. */
+  newnym(): void {
+    this.generation++;
+    for (const mc of this.circuits.values()) {
+      if (mc.purpose === 'exit' && mc.state !== 'closed' && !mc.retired) {
+        mc.retired = true;
+        this.counters.bump('newnym-retired');
+      }
+    }
+    this.maintain();
+  }
+
+  list(): CircuitSummary[] {
+    const now = this.clock();
+    return [...this.circuits.values()].map((mc) => ({
+      id: mc.id,
+      purpose: mc.purpose,
+      state: mc.state,
+      path: mc.path.map((r) => r.nickname),
+      isolation: mc.isolationKey,
+      ageMs: now - mc.createdAt,
+      dirtyMs: mc.dirtySince === undefined ? null : now - mc.dirtySince,
+      retired: mc.retired,
+      streams: mc.streams,
+      streamsTotal: mc.streamsTotal,
+      buildMs: mc.builtAt === undefined ? null : mc.builtAt - mc.createdAt,
+    }));
+  }
+
+  get(id: number): ManagedCircuit | undefined {
+    return this.circuits.get(id);
+  }
+
+  /** Destroy every circuit. */
+  closeAll(): void {
+    this.closed = true;
+    for (const mc of [...this.circuits.values()]) {
+      if (mc.circ) mc.circ.destroy(DestroyReason.FINISHED);
+      else this.finish(mc, 'shutdown');
+    }
+  }
+
+  // ---- internals ----
+
+  private recentlyUnreachable(r: Relay, now: number): boolean {
+    const t = this.unreachable.get(r.rsaIdHex);
+    if (t === undefined) return false;
+    if (now - t < UNREACHABLE_AVOID_MS) return true;
+    this.unreachable.delete(r.rsaIdHex);
+    return false;
+  }
+
+  private track(purpose: CircuitPurpose, path: ManagedCircuit['path'], exit: Relay | undefined, isolationKey: string | null): ManagedCircuit {
+    const mc: ManagedCircuit = {
+      id: this.nextId++,
+      purpose,
+      path,
+      exit,
+      circ: undefined,
+      state: 'building',
+      createdAt: this.clock(),
+      builtAt: undefined,
+      isolationKey,
+      dirtySince: undefined,
+      retired: false,
+      generation: this.generation,
+      streams: 0,
+      streamsTotal: 0,
+      closeReason: undefined,
+      ready: Promise.resolve(undefined as unknown as ManagedCircuit),
+      waiter: undefined,
+    };
+    this.circuits.set(mc.id, mc);
+    return mc;
+  }
+
+  private attach(mc: ManagedCircuit, circ: Circuit): void {
+    mc.circ = circ;
+    circ.onEvent = (e) => this.onCircuitEvent(mc, e);
+  }
+
+  private step(mc: ManagedCircuit): Promise<void> {
+    if (mc.state === 'closed') return Promise.reject(new Error(mc.closeReason ?? 'closed'));
+    return new Promise((resolve, reject) => (mc.waiter = { resolve, reject }));
+  }
+
+  private onCircuitEvent(mc: ManagedCircuit, e: CircuitEvent): void {
+    const w = mc.waiter;
+    if (e.type === 'open' || e.type === 'extended') {
+      mc.waiter = undefined;
+      w?.resolve();
+    } else if (e.type === 'truncated') {
+      this.counters.bump(destroyCounter(e.reason, true));
+      mc.circ?.destroy(DestroyReason.FINISHED);
+    } else if (e.type === 'closed') {
+      let why: string;
+      if (e.error) {
+        this.counters.bump(protoCounter(e.error.code));
+        why = `${e.error.code}: ${e.error.message}`;
+      } else {
+        if (e.remote) this.counters.bump(destroyCounter(e.reason));
+        why = e.remote ? `destroyed (${destroyName(e.reason)})` : 'closed by us';
+      }
+      this.finish(mc, why, e.error);
+    }
+  }
+
+  private finish(mc: ManagedCircuit, why: string, _error?: ProtoError | null): void {
+    if (mc.state === 'closed') return;
+    mc.state = 'closed';
+    mc.closeReason = why;
+    this.circuits.delete(mc.id);
+    const w = mc.waiter;
+    mc.waiter = undefined;
+    w?.reject(new Error(why));
+  }
+
+  private markDirty(mc: ManagedCircuit, key: string): void {
+    mc.isolationKey = key;
+    mc.dirtySince ??= this.clock();
+  }
+
+  private streamGone(mc: ManagedCircuit): void {
+    mc.streams = Math.max(0, mc.streams - 1);
+    if (mc.streams === 0 && (mc.retired || mc.generation !== this.generation) && mc.state === 'open' && mc.purpose === 'exit') {
+      this.counters.bump('idle-closed');
+      mc.circ?.destroy(DestroyReason.FINISHED);
+    }
+  }
+
+  private withBuildTimeout(mc: ManagedCircuit, p: Promise<ManagedCircuit>): Promise<ManagedCircuit> {
+    return new Promise<ManagedCircuit>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.counters.bump('build-timeout');
+        this.noteFailure(`circuit ${mc.id}: build timed out after ${this.cfg.buildTimeoutMs} ms`);
+        if (mc.circ) mc.circ.destroy(DestroyReason.FINISHED);
+        this.finish(mc, 'build timed out');
+        reject(new CircuitBuildError('build-timeout', 'circuit build timed out'));
+      }, this.cfg.buildTimeoutMs);
+      p.then(
+        (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        (e: Error) => {
+          clearTimeout(timer);
+          if (mc.circ && mc.circ.state !== 'closed') mc.circ.destroy(DestroyReason.FINISHED);
+          this.finish(mc, e.message);
+          reject(e);
+        },
+      );
+    });
+  }
+
+  private buildError(counter: string, message: string): CircuitBuildError {
+    this.counters.bump(counter);
+    this.noteFailure(`${counter}: ${message}`);
+    return new CircuitBuildError(counter, message);
+  }
+
+  private noteFailure(s: string): void {
+    this.recentFailures.push(s);
+    if (this.recentFailures.length > 16) this.recentFailures.shift();
+  }
+}
+
+/** How long a relay we failed to extend to is left out of new paths. */
+const UNREACHABLE_AVOID_MS = 5 * 60_000;
+
+/** Directory streams buffer whole documents in flight; same bound as exit streams. */
+const STREAM_DIR_BUFFER = 512 * 1024;
+
+function destroyName(reason: number): string {
+  return Object.entries(DestroyReason).find(([, v]) => v === reason)?.[0] ?? `UNKNOWN(${reason})`;
+}

@@ -1,0 +1,3 @@
+export * from './counters.js';
+export * from './stream-duplex.js';
+export * from './circmgr.js';

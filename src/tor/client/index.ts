@@ -1,0 +1,3 @@
+export * from './bootstrap-status.js';
+export * from './default-authorities.js';
+export * from './tor-client.js';

@@ -1,0 +1,2 @@
+export * from './guard-state.js';
+export * from './guardmgr.js';
