@@ -26,6 +26,9 @@ export function sameBackend(a: BackendChoice, b: BackendChoice): boolean {
   return describeBackend(a) === describeBackend(b);
 }
 
+/** How long a backend worker may take to say it is ready. */
+const WORKER_READY_TIMEOUT_MS = 10_000;
+
 /** A running backend: its worker, its rings, and (managed) the tor it supervises. */
 export class BackendHandle {
   readonly table: RingTable;
@@ -52,8 +55,21 @@ export class BackendHandle {
     return describeBackend(this.choice);
   }
 
-  /** Starts the worker (and, managed, tor first); events go to `onEvent`. */
+  /** Starts the worker (and, managed, tor first) and waits for its `ready`; events go to `onEvent`. */
   async start(onEvent: (e: BackendEvent) => void): Promise<void> {
+    let settle: () => void = () => {};
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    await this.launch((e) => {
+      if (e.type === 'ready' || e.type === 'fatal') settle();
+      onEvent(e);
+    });
+    const timer = setTimeout(settle, WORKER_READY_TIMEOUT_MS);
+    await settled;
+    clearTimeout(timer);
+    if (this.state === 'failed') throw new Error(`backend ${this.name}: ${this.failure}`);
+  }
+
+  private async launch(onEvent: (e: BackendEvent) => void): Promise<void> {
     const c = this.choice;
     const listen = (b: StreamBackend): void => {
       this.backend = b;
