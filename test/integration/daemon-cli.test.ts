@@ -7,6 +7,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient } from '../../src/api/client.js';
 import { SERVER_GREETING } from '../../src/cli/telnet.js';
 import { DAEMON_BIN, onionctl, PACKAGE_ROOT, runDaemonExpectingFailure, startDaemonProcess, type DaemonProcess } from '../harness/daemon.js';
 
@@ -113,6 +114,24 @@ describe('daemon over its CLI socket', () => {
     expect(JSON.parse(ifs.stdout)[0]).toMatchObject({ sw_if_index: 0, interface_name: 'local0' });
     const plugins = await onionctl(['api', '--socket', join(d.dir, 'api.sock'), 'plugin_dump']);
     expect(JSON.parse(plugins.stdout).map((p: { name: string }) => p.name)).toEqual(['alpha', 'beta', 'broken']);
+  });
+
+  it('sends events to API subscribers', async () => {
+    const client = await ApiClient.connect(join(d.dir, 'api.sock'));
+    try {
+      const events: { sw_if_index: number; flags: number }[] = [];
+      const unsubscribe = await client.subscribe('want_interface_events', (e) => events.push(e as { sw_if_index: number; flags: number }));
+      const r = await client.call('sw_interface_set_flags', { sw_if_index: 0, flags: 1 });
+      expect(r.retval).toBe(0);
+      for (let i = 0; i < 100 && events.length === 0; i++) await new Promise((res) => setTimeout(res, 20));
+      expect(events[0]).toMatchObject({ sw_if_index: 0, flags: 1 });
+      expect((await d.cli('show interface')).output).toMatch(/local0\s+0\s+up/);
+      await unsubscribe();
+      const bad = await client.call('sw_interface_set_flags', { sw_if_index: 77, flags: 1 }).catch((e: Error) => e);
+      expect(String(bad)).toMatch(/-\d+|INVALID/);
+    } finally {
+      client.close();
+    }
   });
 
   it('ran the exec file at startup and logs to the configured file', async () => {
