@@ -17,10 +17,11 @@
 // Prints a table and writes bench/results/socks-compare.json.
 //
 //   npx tsc -p tsconfig.json && node dist/bench/socks-compare.js [--mb 500] [--seconds 5] [--concurrency 32]
-//     [--response 100] [--rounds 1] [--only dante,onionplane] [--profile] [--gso-max-segs 1|0]
+//     [--response 100] [--rounds 1] [--only dante,onionplane] [--phases rate,bulk] [--profile] [--gso-max-segs 1|0]
 //   --profile runs the daemon with --cpu-prof and prints its hottest functions and files; `show runtime`
 //   after each onionplane measurement is always kept in the JSON.
-//   --gso-max-segs 0 leaves the veth's default GSO (onionplane needs 1: it does not segment GSO frames).
+//   --gso-max-segs N caps GSO on the client's veth end only (default 1: onionplane does not segment GSO
+//   frames); 0 leaves the kernel default (then onionplane drops the client's super-frames).
 // Needs danted (dante-server) and microsocks; a missing one is reported and skipped.
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -29,8 +30,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { addAddress, createVethNamespace, execInNetns, runCommand, type VethNamespace } from '../src/native/veth.js';
-import { PACKAGE_ROOT, startDaemonProcess, type DaemonProcess } from '../test/harness/daemon.js';
+import { addAddress, createVethNamespace, execInNetns, ip, runCommand, type VethNamespace } from '../src/native/veth.js';
+import { CliClient } from '../src/cli/cli-client.js';
+import { DAEMON_BIN, PACKAGE_ROOT } from '../test/harness/daemon.js';
 import { deterministicBytes } from '../test/harness/origin-server.js';
 
 const SUBNET = '10.93.71';
@@ -56,6 +58,8 @@ export interface SocksCompareOptions {
   only: readonly TargetName[];
   profile: boolean;
   gsoMaxSegs: number;
+  /** Which measurements to run (a profile of one phase alone is easier to read). */
+  phases: readonly ('rate' | 'bulk')[];
 }
 
 export interface RateResult {
@@ -373,10 +377,10 @@ async function waitTcp(ns: VethNamespace, host: string, port: number, timeoutMs:
   }
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
+function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     child.once('exit', () => {
       clearTimeout(timer);
       resolve();
@@ -422,50 +426,59 @@ socks pass {
 `;
 }
 
-async function startOnionplane(ns: VethNamespace, profileDir: string | null): Promise<Proxy> {
-  const saved = process.env.NODE_OPTIONS;
-  if (profileDir) process.env.NODE_OPTIONS = `${saved ?? ''} --cpu-prof --cpu-prof-dir=${profileDir}`.trim();
-  let d: DaemonProcess;
-  try {
-    d = await startDaemonProcess({
-      config: `unix { nodaemon cli-listen $DIR/cli.sock exec $DIR/setup.gate }
-tor { backend direct i-understand-this-is-not-anonymous }
-`,
-      files: {
-        'setup.gate': `create host-interface name ${ns.host}
+/** The daemon from dist/, started here (not by the test harness) so that --cpu-prof can be passed to node. */
+async function startOnionplane(ns: VethNamespace, dir: string, profileDir: string | null): Promise<Proxy> {
+  const conf = join(dir, 'startup.conf');
+  const gate = join(dir, 'setup.gate');
+  const cliSocket = join(dir, 'cli.sock');
+  writeFileSync(conf, `unix { nodaemon cli-listen ${cliSocket} exec ${gate} }\ntor { backend direct i-understand-this-is-not-anonymous }\n`);
+  writeFileSync(
+    gate,
+    `create host-interface name ${ns.host}
 set interface state host-${ns.host} up
 set interface ip address host-${ns.host} ${OP_ADDR}/24
 tor client enable port ${OP_PORT}
 `,
-      },
-    });
-  } finally {
-    if (profileDir) {
-      if (saved === undefined) delete process.env.NODE_OPTIONS;
-      else process.env.NODE_OPTIONS = saved;
-    }
-  }
+  );
+  const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const child = spawn(process.execPath, [...nodeArgs, DAEMON_BIN, '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out = (out + d).slice(-8000)));
+  child.stderr!.on('data', (d) => (out = (out + d).slice(-8000)));
+  const stop = async (): Promise<void> => {
+    await stopChild(child, 20_000);
+    rmSync(cliSocket, { force: true });
+  };
   try {
+    const end = Date.now() + 20_000;
+    while (!existsSync(cliSocket)) {
+      if (child.exitCode !== null || Date.now() > end) throw new Error(`daemon did not start:\n${out}`);
+      await sleep(50);
+    }
     await waitTcp(ns, OP_ADDR, OP_PORT, 20_000);
   } catch (e) {
-    const out = d.output();
-    await d.stop();
+    await stop();
     throw new Error(`onionplane: ${(e as Error).message}\n${out}`);
   }
-  const cli = async (cmd: string): Promise<string> => (await d.cli(cmd)).output;
+  const cli = async (cmd: string): Promise<string> => {
+    const c = await CliClient.connect(cliSocket);
+    try {
+      return (await c.run(cmd)).output;
+    } finally {
+      c.close();
+    }
+  };
   return {
     name: 'onionplane',
     address: { host: OP_ADDR, port: OP_PORT },
-    pid: d.pid,
+    pid: child.pid!,
     describe: 'onionplane daemon, tor plugin, direct backend',
     runtime: async () => {
-      const out = await cli('show runtime');
+      const r = await cli('show runtime');
       await cli('clear runtime');
-      return out;
+      return r;
     },
-    stop: async () => {
-      await d.stop();
-    },
+    stop,
   };
 }
 
@@ -481,7 +494,7 @@ async function startProxy(name: TargetName, ns: VethNamespace, dir: string, prof
     case 'microsocks':
       return startChildProxy(name, 'microsocks', ['-i', KERNEL_ADDR, '-p', String(MICROSOCKS_PORT)], MICROSOCKS_PORT, ns, 'microsocks');
     case 'onionplane':
-      return startOnionplane(ns, profileDir);
+      return startOnionplane(ns, dir, profileDir);
   }
 }
 
@@ -593,10 +606,14 @@ async function versions(): Promise<Record<string, string>> {
 export async function runSocksCompare(o: SocksCompareOptions): Promise<SocksCompareResult> {
   const dir = mkdtempSync(join(tmpdir(), 'socks-compare-'));
   const profileDir = o.profile ? join(dir, 'profile') : null;
-  const ns = await createVethNamespace('opsc', { peerAddress: `${CLIENT_ADDR}/24`, ...(o.gsoMaxSegs > 0 ? { gsoMaxSegs: o.gsoMaxSegs } : {}) });
+  const ns = await createVethNamespace('opsc', { peerAddress: `${CLIENT_ADDR}/24` });
   let origin: Origin | undefined;
   const results: TargetResult[] = [];
   try {
+    // Only the client's end is capped: its TCP must send MTU-sized frames (onionplane does not segment GSO
+    // frames), while the kernel proxies on the host end keep GSO (capping it there too makes kernel TCP
+    // crawl at ~40 MB/s on this veth, which would measure the cap rather than the proxies).
+    if (o.gsoMaxSegs > 0) await ip(['link', 'set', ns.peer, 'gso_max_segs', String(o.gsoMaxSegs)], ns.netns);
     await execInNetns(ns.netns, 'sysctl', ['-qw', `net.ipv6.conf.${ns.peer}.disable_ipv6=1`]);
     await runCommand('sysctl', ['-qw', `net.ipv6.conf.${ns.host}.disable_ipv6=1`]);
     await addAddress(ns.host, `${KERNEL_ADDR}/24`);
@@ -610,17 +627,21 @@ export async function runSocksCompare(o: SocksCompareOptions): Promise<SocksComp
         t.proxy = proxy.describe;
         for (let round = 0; round < o.rounds; round++) {
           await proxy.runtime?.();
-          t.rounds.rate.push(await measureRate(ns, proxy, origin, o));
-          if (proxy.runtime) (t.runtime ??= {}).rate = await proxy.runtime();
-          await sleep(500);
-          t.rounds.bulk.push(await measureBulk(ns, proxy, origin, o));
-          if (proxy.runtime) (t.runtime ??= {}).bulk = await proxy.runtime();
-          const r = t.rounds.rate.at(-1)!;
-          const b = t.rounds.bulk.at(-1)!;
-          console.error(`  ${name} round ${round + 1}: ${r.connectionsPerSec.toFixed(0)} conn/s, ${b.mbPerSec.toFixed(1)} MB/s`);
+          if (o.phases.includes('rate')) {
+            t.rounds.rate.push(await measureRate(ns, proxy, origin, o));
+            if (proxy.runtime) (t.runtime ??= {}).rate = await proxy.runtime();
+            await sleep(500);
+          }
+          if (o.phases.includes('bulk')) {
+            t.rounds.bulk.push(await measureBulk(ns, proxy, origin, o));
+            if (proxy.runtime) (t.runtime ??= {}).bulk = await proxy.runtime();
+          }
+          const r = t.rounds.rate.at(-1);
+          const b = t.rounds.bulk.at(-1);
+          console.error(`  ${name} round ${round + 1}: ${r ? r.connectionsPerSec.toFixed(0) : '-'} conn/s, ${b ? b.mbPerSec.toFixed(1) : '-'} MB/s`);
         }
-        t.rate = t.rounds.rate.reduce((a, b) => (b.connectionsPerSec > a.connectionsPerSec ? b : a));
-        t.bulk = t.rounds.bulk.reduce((a, b) => (b.mbPerSec > a.mbPerSec ? b : a));
+        if (t.rounds.rate.length > 0) t.rate = t.rounds.rate.reduce((a, b) => (b.connectionsPerSec > a.connectionsPerSec ? b : a));
+        if (t.rounds.bulk.length > 0) t.bulk = t.rounds.bulk.reduce((a, b) => (b.mbPerSec > a.mbPerSec ? b : a));
       } catch (e) {
         t.error = (e as Error).message;
         console.error(`  ${name}: ${t.error}`);
@@ -671,7 +692,7 @@ export function formatSocksCompare(r: SocksCompareResult): string {
   const w = head.map((_, i) => Math.max(...all.map((row) => (row[i] ?? '').length)));
   const line = (row: string[]) => row.map((c, i) => (i === 0 || i === row.length - 1 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
   const out = [
-    `SOCKS5 over veth (gso_max_segs ${o.gsoMaxSegs > 0 ? o.gsoMaxSegs : 'default'}): rate = ${o.concurrency} concurrent, handshake + CONNECT + ${o.responseBytes}-byte response + close, ${o.seconds} s; bulk = one curl stream; best of ${o.rounds}`,
+    `SOCKS5 over veth (client end gso_max_segs ${o.gsoMaxSegs > 0 ? o.gsoMaxSegs : 'default'}): rate = ${o.concurrency} concurrent, handshake + CONNECT + ${o.responseBytes}-byte response + close, ${o.seconds} s; bulk = one curl stream; best of ${o.rounds}`,
     line(head),
     ...rows.map(line),
   ];
@@ -705,6 +726,9 @@ function parseArgs(argv: readonly string[]): SocksCompareOptions {
     only: only as TargetName[],
     profile: argv.includes('--profile'),
     gsoMaxSegs: Number(arg('gso-max-segs', '1')),
+    phases: arg('phases', 'rate,bulk')
+      .split(',')
+      .filter((p): p is 'rate' | 'bulk' => p === 'rate' || p === 'bulk'),
   };
 }
 
