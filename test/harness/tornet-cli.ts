@@ -28,7 +28,7 @@ const USAGE = `usage: npm run tornet -- <up|down|status> [options]
     --json                 status: print the raw JSON`;
 
 function fail(message: string): never {
-  process.stderr.write(`tornet: ${message}\n`);
+  process.stderr.write(`${message.startsWith('tornet') ? '' : 'tornet: '}${message}\n`);
   process.exit(1);
 }
 

@@ -51,6 +51,11 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
+/** SIGHUP: tor re-reads its torrc and retries its directory downloads at once. */
+export function hupTor(pid: number, torrcFile: string): void {
+  if (isOurTorRunning(pid, torrcFile)) signal(pid, 'SIGHUP');
+}
+
 /** Synchronous last resort for exit hooks: SIGKILL if it is still ours. */
 export function killTorNow(pid: number, torrcFile: string): void {
   if (isOurTorRunning(pid, torrcFile)) signal(pid, 'SIGKILL');

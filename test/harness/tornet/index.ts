@@ -5,13 +5,14 @@
 
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startOriginServer, type OriginServer } from '../origin-server.js';
 import { registerForCleanup, removeTreeSync, unregisterFromCleanup } from './cleanup.js';
 import { fetchConsensus, missingRelays } from './consensus.js';
-import { isOurTorRunning, killTorNow, readLog, sleep, spawnTor, stopTor, tailLines } from './daemon.js';
+import { cacheReady } from './dir-cache.js';
+import { hupTor, isOurTorRunning, killTorNow, readLog, sleep, spawnTor, stopTor, tailLines } from './daemon.js';
 import { formatDirAuthorityLine } from './dir-authority-line.js';
 import { createAuthorityKeys, createRelayIdentity } from './keys.js';
 import { allocatePorts } from './ports.js';
@@ -158,7 +159,7 @@ function node(role: TorRole, nickname: string, root: string): TorNode {
 }
 
 function timeLeft(plan: Plan, what: string): void {
-  if (Date.now() > plan.deadline) throw new Error(`tornet: timed out after ${plan.timeoutMs} ms waiting for ${what}`);
+  if (Date.now() > plan.deadline) throw new Error(`timed out after ${plan.timeoutMs} ms waiting for ${what}`);
 }
 
 async function waitUntil(plan: Plan, what: string, net: TorNetHandle, check: () => Promise<boolean> | boolean, everyMs = 250): Promise<void> {
@@ -176,16 +177,17 @@ async function waitUntil(plan: Plan, what: string, net: TorNetHandle, check: () 
 
 class PortOrConfigError extends Error {}
 
-async function consensusComplete(authorities: readonly TorNode[], expected: string[]): Promise<boolean> {
+/** valid-after of an authority's consensus once it lists every expected relay as Running and Valid. */
+async function completeConsensus(authorities: readonly TorNode[], expected: string[]): Promise<string | undefined> {
   for (const a of authorities) {
     try {
       const c = await fetchConsensus(a.dirPort!);
-      if (c && missingRelays(c, expected).length === 0) return true;
+      if (c?.validAfter && missingRelays(c, expected).length === 0) return c.validAfter;
     } catch {
       // Authority not serving yet.
     }
   }
-  return false;
+  return undefined;
 }
 
 function logHas(n: TorNode, pattern: RegExp, file = n.logFile): boolean {
@@ -202,6 +204,7 @@ async function bringUp(net: TorNetHandle, opts: Required<Pick<TorNetOptions, 'au
   const onion = opts.onionService ? node('onion-service', 'onion0', root) : undefined;
   const client = opts.referenceClient ? node('client', 'client0', root) : undefined;
 
+  if (typeof opts.onionService === 'object') await assertListening(opts.onionService.targetPort);
   const ports = await allocatePorts(authorities.length * 2 + relays.length + (client ? 1 : 0));
   for (const a of authorities) {
     a.orPort = ports.shift()!;
@@ -255,19 +258,34 @@ async function bringUp(net: TorNetHandle, opts: Required<Pick<TorNetOptions, 'au
       onionService: n === onion ? { dir: path.join(n.dataDir, 'hs'), virtualPort: ONION_VIRTUAL_PORT, targetPort: onionTarget! } : undefined,
       owningPid: plan.owningPid,
       emptyFile: empty,
+      infoLog: process.env.ONIONPLANE_TORNET_DEBUG === '1',
     });
     await fsp.writeFile(n.torrcFile, torrc);
   }
+  const spawnAll = (nodes: TorNode[]): void => {
+    for (const n of nodes) {
+      n.pid = spawnTor(n.torrcFile, n.logFile, empty).pid;
+      writeOwnerRecord(root, { ownerPid: process.pid, detached: plan.detached, daemons: all.filter((d) => d.pid > 0).map((d) => ({ pid: d.pid, torrcFile: d.torrcFile })) });
+    }
+  };
   // Authorities first so relays' first descriptor uploads find them listening.
-  for (const n of all) {
-    n.pid = spawnTor(n.torrcFile, n.logFile, empty).pid;
-    writeOwnerRecord(root, { ownerPid: process.pid, detached: plan.detached, daemons: all.filter((d) => d.pid > 0).map((d) => ({ pid: d.pid, torrcFile: d.torrcFile })) });
-  }
-  plan.log(`tornet: ${all.length} daemons started under ${root}`);
+  spawnAll([...authorities, ...relays]);
+  plan.log(`tornet: ${authorities.length + relays.length} relay daemons started under ${root}`);
 
   const expected = [...authorities, ...relays].map((n) => n.rsaFingerprint!);
-  await waitUntil(plan, 'a consensus listing every relay', net, () => consensusComplete(authorities, expected), 500);
+  let validAfter: string | undefined;
+  await waitUntil(plan, 'a consensus listing every relay', net, async () => (validAfter = await completeConsensus(authorities, expected)) !== undefined, 500);
   plan.log(`tornet: consensus lists all ${expected.length} relays after ${Date.now() - t0} ms`);
+  if (onion || client) {
+    // Caches backed off while the authorities had nothing to serve; a HUP makes them fetch now.
+    for (const r of relays) if (!cacheReady(r.dataDir, validAfter!, expected.length)) hupTor(r.pid, r.torrcFile);
+    await waitUntil(plan, 'every relay to cache that consensus and its microdescriptors', net, () =>
+      relays.every((r) => cacheReady(r.dataDir, validAfter!, expected.length)), 200);
+    plan.log(`tornet: directory caches ready after ${Date.now() - t0} ms`);
+  }
+  // Clients started earlier would be deep in their download back-off (404s before the first consensus)
+  // when the consensus appears; started now, their first fetch succeeds.
+  spawnAll([onion, client].filter((n): n is TorNode => n !== undefined));
 
   const bootstrapped = /Bootstrapped 100%/;
   if (client) {
@@ -300,6 +318,20 @@ async function bringUp(net: TorNetHandle, opts: Required<Pick<TorNetOptions, 'au
       plan.log(`tornet: onion service reachable after ${Date.now() - t0} ms`);
     }
   }
+}
+
+/** The onion service is proven reachable end to end, so its target must already accept connections. */
+function assertListening(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const sock = connect({ host: '127.0.0.1', port });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve();
+    });
+    sock.once('error', (e) =>
+      reject(new Error(`onion service target 127.0.0.1:${port} does not accept connections (${e.message}); start its server first`)),
+    );
+  });
 }
 
 /** A loopback TCP listener that accepts and closes connections: a target for exit probes. */
@@ -403,7 +435,12 @@ export async function startTorNet(opts: TorNetOptions = {}): Promise<TorNet> {
  * stops that network; a test that only borrows it should not call stop().
  */
 export function loadTorNetState(file = defaultStatePath()): TorNet {
-  return new TorNetHandle(readStateFile(file), false);
+  return attachTorNet(readStateFile(file));
+}
+
+/** A handle on a network from its description (e.g. handed from vitest global setup via provide/inject). */
+export function attachTorNet(description: TorNetDescription): TorNet {
+  return new TorNetHandle(description, false);
 }
 
 export function saveTorNetState(net: TorNet, file = defaultStatePath()): string {

@@ -41,6 +41,8 @@ export interface TorrcInput {
   consensusParams?: string[];
   /** Onion-service host. */
   onionService?: { dir: string; virtualPort: number; targetPort: number };
+  /** Also write info-level logs to <dataDir>/info.log (debugging). */
+  infoLog?: boolean;
   /** An empty file, used in place of the GeoIP databases. */
   emptyFile?: string;
   /** tor exits by itself when this PID goes away. */
@@ -86,6 +88,7 @@ function commonLines(input: TorrcInput): string[] {
     `V3AuthNIntervalsValid ${input.schedule.intervalsValid}`,
     ...input.dirAuthorityLines,
   ];
+  if (input.infoLog) lines.push(`Log info file ${input.dataDir}/info.log`);
   if (input.emptyFile !== undefined) {
     // Parsing tor's GeoIP databases costs ~1 s of CPU per daemon and nothing here needs countries.
     lines.push(`GeoIPFile ${input.emptyFile}`, `GeoIPv6File ${input.emptyFile}`);

@@ -43,3 +43,29 @@ describe('parseConsensusSummary', () => {
     expect(missingRelays(s, ['aa'.repeat(20)])).toEqual([]);
   });
 });
+
+describe('directory cache readiness', async () => {
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const { cacheReady, cachedConsensusValidAfter, cachedMicrodescCount } = await import('../../harness/tornet/dir-cache.js');
+
+  it('needs a consensus at least as new as the complete one and a microdesc per relay', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onionplane-dircache-unit-'));
+    try {
+      expect(cachedConsensusValidAfter(dir)).toBeUndefined();
+      expect(cacheReady(dir, '2026-11-22 02:11:15', 2)).toBe(false);
+      fs.writeFileSync(path.join(dir, 'cached-microdesc-consensus'), 'network-status-version 3 microdesc\nvalid-after 2026-11-22 02:11:05\n');
+      const md = 'onion-key\nntor-onion-key AAAA\nid ed25519 BBBB\n';
+      fs.writeFileSync(path.join(dir, 'cached-microdescs'), md);
+      fs.writeFileSync(path.join(dir, 'cached-microdescs.new'), md);
+      expect(cachedMicrodescCount(dir)).toBe(2);
+      expect(cacheReady(dir, '2026-11-22 02:11:15', 2)).toBe(false); // older consensus
+      fs.writeFileSync(path.join(dir, 'cached-microdesc-consensus'), 'valid-after 2026-11-22 02:11:25\n');
+      expect(cacheReady(dir, '2026-11-22 02:11:15', 2)).toBe(true);
+      expect(cacheReady(dir, '2026-11-22 02:11:15', 3)).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
