@@ -1,5 +1,7 @@
 // Session-layer CLI: `show session [verbose]`, `show tcp stats`, `test tcp server …`.
 
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { CliError } from '../cli/command.js';
 import { padRight } from '../cli/format.js';
 import type { Main } from '../core/main.js';
@@ -45,8 +47,50 @@ export function formatSessions(sm: SessionMain, verbose: boolean): string {
   return lines.join('\n');
 }
 
+/** Forces a full garbage collection (for memory measurements from the CLI). */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+/** Process memory and what the sessions' fifos hold, one `key value` per line (bytes). */
+export function formatSessionMemory(sm: SessionMain): string {
+  let fifoBytes = 0;
+  let fifosAllocated = 0;
+  for (const s of sm.sessions.values()) {
+    for (const f of [s.rxFifo, s.txFifo]) {
+      if (f.hasStorage) {
+        fifoBytes += f.size;
+        fifosAllocated++;
+      }
+    }
+  }
+  const m = process.memoryUsage();
+  return [
+    `sessions ${sm.sessions.size}`,
+    `connections ${sm.stack.connectionCount}`,
+    `fifo-bytes ${fifoBytes}`,
+    `fifos-allocated ${fifosAllocated}`,
+    `fifos-released ${sm.fifosReleased}`,
+    `heap-used ${m.heapUsed}`,
+    `external ${m.external}`,
+    `array-buffers ${m.arrayBuffers}`,
+    `rss ${m.rss}`,
+  ].join('\n');
+}
+
 export function registerSessionCommands(main: Main, sm: SessionMain): void {
   const servers: TestServer[] = [];
+  main.registerCliCommand({
+    path: 'show session memory',
+    shortHelp: 'show session memory [gc]',
+    run: (input) => {
+      const gc = input.accept('gc');
+      input.expectEnd();
+      if (gc) collectGarbage();
+      return formatSessionMemory(sm);
+    },
+  });
   main.registerCliCommand({
     path: 'show session',
     shortHelp: 'show session [verbose]',

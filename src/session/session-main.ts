@@ -75,6 +75,34 @@ export class SessionMain implements SessionOwner {
   reschedule(at: number): void {
     if (at < this.timerDue) this.kick();
   }
+  /** Sessions whose fifos were empty and untouched for a whole sweep interval give their storage back. */
+  static readonly IDLE_SWEEP_MS = 1000;
+  private nextSweepAt = 0;
+  /** Fifo storage released by idle sweeps (for `show session memory`). */
+  fifosReleased = 0;
+
+  /** Runs the idle sweep when due; returns when it is due next (Infinity without sessions). */
+  maybeSweep(now: number): number {
+    if (this.sessions.size === 0) return Infinity;
+    if (now >= this.nextSweepAt) {
+      this.sweepIdleFifos();
+      this.nextSweepAt = now + SessionMain.IDLE_SWEEP_MS;
+    }
+    return this.nextSweepAt;
+  }
+
+  /** Releases fifo storage of sessions with empty fifos whose tails did not move since the last sweep. */
+  sweepIdleFifos(): void {
+    for (const s of this.sessions.values()) {
+      const rx = s.rxFifo;
+      const tx = s.txFifo;
+      if (rx.hasStorage && rx.tail === s.sweepRxTail && rx.releaseIfIdle()) this.fifosReleased++;
+      if (tx.hasStorage && tx.tail === s.sweepTxTail && tx.releaseIfIdle()) this.fifosReleased++;
+      s.sweepRxTail = rx.tail;
+      s.sweepTxTail = tx.tail;
+    }
+  }
+
   send(conn: TcpConnection): void {
     this.stack.send(conn);
   }

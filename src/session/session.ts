@@ -37,6 +37,9 @@ export class Session {
   /** Application state hung on the session. */
   appData: unknown = undefined;
   closed = false;
+  /** Fifo tail positions at the session layer's last idle sweep (storage of fifos unchanged since is released). */
+  sweepRxTail = -1;
+  sweepTxTail = -1;
 
   constructor(
     readonly id: number,

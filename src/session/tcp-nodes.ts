@@ -103,7 +103,7 @@ export function tcpNodes(sm: SessionMain): { input: InternalNodeDesc; timer: Pro
       sm.kickHandled();
       stack.poll(now);
       if (inputNode) sync.sync(inputNode);
-      const next = stack.pollAt();
+      const next = Math.min(stack.pollAt(), sm.maybeSweep(now));
       return sm.scheduled(next === Infinity ? undefined : Math.max(1, next - now), now);
     },
   };

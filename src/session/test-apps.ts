@@ -24,6 +24,10 @@ const PEER_CLOSED = Symbol('peer-closed');
 
 interface SourceState {
   sent: number;
+  /** The peer sent FIN: close once everything is queued. */
+  peerClosed: boolean;
+  /** Our FIN was requested (half-close after the last byte). */
+  finQueued: boolean;
 }
 
 export function createTestApp(name: string, mode: TestAppMode): { app: SessionApp; stats: TestAppStats } {
@@ -64,7 +68,16 @@ export function createTestApp(name: string, mode: TestAppMode): { app: SessionAp
       stats.bytesOut += n;
     }
     if (st.sent < mode.bytes) s.wantTxSpace(Math.min(CHUNK, s.txFifo.size / 2));
-    else s.close();
+    else finish(s, st);
+  };
+
+  // A source half-closes after its last byte and keeps reading until the peer closes too.
+  const finish = (s: Session, st: SourceState): void => {
+    if (st.peerClosed) s.close();
+    else if (!st.finQueued) {
+      st.finQueued = true;
+      s.shutdownWrite();
+    }
   };
 
   const app: SessionApp = {
@@ -72,7 +85,7 @@ export function createTestApp(name: string, mode: TestAppMode): { app: SessionAp
     onAccept: (s) => {
       stats.accepted++;
       if (mode.kind === 'source') {
-        s.appData = { sent: 0 } satisfies SourceState;
+        s.appData = { sent: 0, peerClosed: false, finQueued: false } satisfies SourceState;
         fill(s);
       }
     },
@@ -86,7 +99,14 @@ export function createTestApp(name: string, mode: TestAppMode): { app: SessionAp
     onTxSpace: (s) => (mode.kind === 'source' ? fill(s) : pump(s)),
     onPeerClosed: (s) => {
       // echo/sink: the peer is done sending; close once everything it sent was handled.
-      if (mode.kind === 'source') return;
+      if (mode.kind === 'source') {
+        const st = s.appData as SourceState;
+        let n;
+        while ((n = s.read(scratch, 0, CHUNK)) > 0) stats.bytesIn += n;
+        st.peerClosed = true;
+        if (st.sent >= mode.bytes) s.close();
+        return;
+      }
       s.appData = PEER_CLOSED;
       pump(s);
       if (mode.kind === 'sink') s.close();

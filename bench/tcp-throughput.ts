@@ -1,0 +1,177 @@
+// TCP against the Linux kernel over one veth, side by side in one run (root):
+//   1. kernel → kernel: a python3 client in a namespace sends to a python3 sink on the veth's other end
+//      (root namespace, before the dataplane attaches) — the limit of this veth on this machine;
+//   2. kernel → onionplane: the same client and transfer to the daemon's `test tcp server … sink`;
+//   3. memory per idle connection: N connections to an echo server, one small echo each, then idle;
+//      heap + array-buffer delta per connection, minus fifo storage still allocated.
+// Prints a table and writes bench/results/tcp-throughput.json.
+//
+// node dist/bench/tcp-throughput.js [--mb 200] [--idle 2000] [--gso-max-segs 1|0] [--rounds 1] [--config '<startup.conf text>']
+//   --gso-max-segs 0 leaves the veth's default (the kernel sends GSO super-frames).
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { addAddress, ip } from '../src/native/veth.js';
+import { PACKAGE_ROOT } from '../test/harness/daemon.js';
+import { PY_MANY, PY_SEND, PY_SINK_SERVER, runPython, spawnPython, startTcpKernelEnv, type TcpKernelEnv } from './tcp-kernel-env.js';
+
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
+}
+
+const MB = Number(arg('mb', '200'));
+const IDLE = Number(arg('idle', '2000'));
+const GSO = Number(arg('gso-max-segs', '1'));
+const ROUNDS = Number(arg('rounds', '1'));
+const EXTRA_CONFIG = arg('config', '');
+const SUBNET = '10.239.41';
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface Transfer {
+  bytes: number;
+  seconds: number;
+  mbPerSec: number;
+}
+
+function transfer(bytes: number, seconds: number): Transfer {
+  return { bytes, seconds, mbPerSec: bytes / seconds / 1e6 };
+}
+
+async function kernelToKernel(netns: string, host: string): Promise<Transfer> {
+  const serverAddr = `${SUBNET}.1`;
+  await addAddress(host, `${serverAddr}/24`);
+  try {
+    const server = spawnPython(null, PY_SINK_SERVER, [serverAddr, 5301]);
+    try {
+      await server.nextLine(10_000); // ready
+      const out = JSON.parse(await runPython(netns, PY_SEND, [serverAddr, 5301, MB * 1e6])) as { sent: number; seconds: number };
+      const got = JSON.parse(await server.done()) as { received: number };
+      if (got.received !== out.sent) throw new Error(`kernel sink got ${got.received} of ${out.sent}`);
+      return transfer(out.sent, out.seconds);
+    } finally {
+      server.kill();
+    }
+  } finally {
+    await ip(['addr', 'del', `${serverAddr}/24`, 'dev', host]);
+    await ip(['neigh', 'flush', 'dev', host]).catch(() => undefined);
+  }
+}
+
+async function kernelToOnionplane(env: TcpKernelEnv, port: number): Promise<Transfer> {
+  await env.cli(`test tcp server uri tcp://${env.ourAddr}/${port} sink`);
+  const out = JSON.parse(await env.py(PY_SEND, [env.ourAddr, port, MB * 1e6], 600_000)) as { sent: number; seconds: number };
+  const show = await env.cli('test tcp server show');
+  const m = new RegExp(`tcp://${env.ourAddr.replaceAll('.', '\\.')}/${port} sink: .* bytes in (\\d+)`).exec(show);
+  if (!m || Number(m[1]) !== out.sent) throw new Error(`sink counted ${m?.[1]} of ${out.sent}: ${show}`);
+  await env.cli(`test tcp server stop uri tcp://${env.ourAddr}/${port}`);
+  return transfer(out.sent, out.seconds);
+}
+
+function parseMemory(text: string): Record<string, number> {
+  const r: Record<string, number> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const [k, v] = line.trim().split(/\s+/);
+    if (k && v !== undefined) r[k] = Number(v);
+  }
+  return r;
+}
+
+interface IdleMemory {
+  connections: number;
+  heapPerConnection: number;
+  arrayBuffersPerConnectionExclFifo: number;
+  rssPerConnectionExclFifo: number;
+  fifoBytesAllocated: number;
+  totalPerConnectionExclFifo: number;
+}
+
+async function idleMemory(env: TcpKernelEnv): Promise<IdleMemory> {
+  await env.cli(`test tcp server uri tcp://${env.ourAddr}/5303 echo`);
+  const before = parseMemory(await env.cli('show session memory gc'));
+  const client = spawnPython(env.ns.netns, PY_MANY, [env.ourAddr, 5303, IDLE, 100]);
+  try {
+    const line = await client.nextLine(120_000);
+    if (line !== 'ready') throw new Error(`idle client: ${line}`);
+    await sleep(1500); // idle: timers run, fifos drain and are released
+    const after = parseMemory(await env.cli('show session memory gc'));
+    client.endInput();
+    const res = JSON.parse(await client.done()) as { alive: number };
+    if (res.alive !== IDLE) throw new Error(`only ${res.alive} of ${IDLE} idle connections survived`);
+    const n = after['sessions']! - before['sessions']!;
+    if (n !== IDLE) throw new Error(`expected ${IDLE} sessions, daemon has ${n} more`);
+    const fifo = after['fifo-bytes']! - before['fifo-bytes']!;
+    const heap = (after['heap-used']! - before['heap-used']!) / n;
+    const ab = (after['array-buffers']! - before['array-buffers']! - fifo) / n;
+    return {
+      connections: n,
+      heapPerConnection: heap,
+      arrayBuffersPerConnectionExclFifo: ab,
+      rssPerConnectionExclFifo: (after['rss']! - before['rss']! - fifo) / n,
+      fifoBytesAllocated: fifo,
+      totalPerConnectionExclFifo: heap + ab,
+    };
+  } finally {
+    client.kill();
+  }
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('needs root (network namespaces, AF_PACKET)');
+  const kk: Transfer[] = [];
+  const op: Transfer[] = [];
+  const env = await startTcpKernelEnv({
+    prefix: 'tb',
+    subnet: SUBNET,
+    ...(GSO > 0 ? { gsoMaxSegs: GSO } : {}),
+    config: EXTRA_CONFIG,
+    beforeDaemon: async (ns) => {
+      for (let r = 0; r < ROUNDS; r++) kk.push(await kernelToKernel(ns.netns, ns.host));
+    },
+  });
+  let mem: IdleMemory;
+  let runtime = '';
+  try {
+    await env.cli('clear runtime');
+    for (let r = 0; r < ROUNDS; r++) op.push(await kernelToOnionplane(env, 5302 + 10 * r));
+    runtime = await env.cli('show runtime');
+    mem = await idleMemory(env);
+  } finally {
+    await env.close();
+  }
+  const best = (xs: Transfer[]): Transfer => xs.reduce((a, b) => (b.mbPerSec > a.mbPerSec ? b : a));
+  const k = best(kk);
+  const o = best(op);
+  const ratio = o.mbPerSec / k.mbPerSec;
+  const rows: [string, string, string][] = [
+    ['kernel -> kernel (veth limit)', `${k.mbPerSec.toFixed(1)} MB/s`, `${MB} MB in ${k.seconds.toFixed(2)} s`],
+    ['kernel -> onionplane sink', `${o.mbPerSec.toFixed(1)} MB/s`, `${MB} MB in ${o.seconds.toFixed(2)} s`],
+    ['ratio (goal >= 0.5)', ratio.toFixed(2), ratio >= 0.5 ? 'met' : 'NOT met'],
+    ['memory per idle connection', `${(mem.totalPerConnectionExclFifo / 1024).toFixed(2)} KiB`, `heap ${(mem.heapPerConnection / 1024).toFixed(2)} KiB + buffers ${(mem.arrayBuffersPerConnectionExclFifo / 1024).toFixed(2)} KiB, ${mem.connections} conns, goal < 16 KiB: ${mem.totalPerConnectionExclFifo < 16 * 1024 ? 'met' : 'NOT met'}`],
+    ['rss per idle connection', `${(mem.rssPerConnectionExclFifo / 1024).toFixed(2)} KiB`, `fifo bytes still allocated: ${mem.fifoBytesAllocated}`],
+  ];
+  const w0 = Math.max(...rows.map((r) => r[0].length));
+  const w1 = Math.max(...rows.map((r) => r[1].length));
+  console.log(`TCP vs kernel over veth (gso_max_segs ${GSO > 0 ? GSO : 'default'}, ${ROUNDS} round(s), best shown)`);
+  for (const r of rows) console.log(`${r[0].padEnd(w0)}  ${r[1].padStart(w1)}  ${r[2]}`);
+  const result = {
+    date: new Date().toISOString(),
+    megabytes: MB,
+    gsoMaxSegs: GSO > 0 ? GSO : 'default',
+    config: EXTRA_CONFIG,
+    kernelToKernel: kk,
+    kernelToOnionplane: op,
+    ratio,
+    idleMemory: mem,
+    runtime,
+  };
+  if (process.argv.includes('--runtime')) console.log(runtime);
+  const dir = join(PACKAGE_ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'tcp-throughput.json'), `${JSON.stringify(result, null, 2)}\n`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
