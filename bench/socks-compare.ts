@@ -550,6 +550,8 @@ export interface ProfileSummary {
   totalMs: number;
   topFunctions: { name: string; selfMs: number; percent: number }[];
   topFiles: { file: string; selfMs: number; percent: number }[];
+  /** Per profiled thread (main, backend worker): sampled non-idle time and its hottest functions. */
+  threads: { file: string; busyMs: number; top: { name: string; selfMs: number }[] }[];
 }
 
 interface CpuProfile {
@@ -565,8 +567,11 @@ function summarizeProfiles(dir: string): ProfileSummary | undefined {
   const byFn = new Map<string, number>();
   const byFile = new Map<string, number>();
   let totalMs = 0;
+  const threads: ProfileSummary['threads'] = [];
   for (const f of files) {
     const p = JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile;
+    const mine = new Map<string, number>();
+    let busyMs = 0;
     const node = new Map(p.nodes.map((n) => [n.id, n]));
     for (let i = 0; i < p.samples.length; i++) {
       const n = node.get(p.samples[i]!)!;
@@ -578,14 +583,18 @@ function summarizeProfiles(dir: string): ProfileSummary | undefined {
       const name = `${cf.functionName || '(anonymous)'} ${file}${cf.url ? `:${cf.lineNumber + 1}` : ''}`;
       byFn.set(name, (byFn.get(name) ?? 0) + ms);
       byFile.set(file, (byFile.get(file) ?? 0) + ms);
+      mine.set(name, (mine.get(name) ?? 0) + ms);
+      busyMs += ms;
     }
+    const top = [...mine].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([name, ms]) => ({ name, selfMs: Math.round(ms) }));
+    threads.push({ file: f, busyMs: Math.round(busyMs), top });
   }
   const top = <K extends string>(m: Map<string, number>, key: K, n: number) =>
     [...m]
       .sort((a, b) => b[1] - a[1])
       .slice(0, n)
       .map(([k, ms]) => ({ [key]: k, selfMs: Math.round(ms), percent: Math.round((1000 * ms) / totalMs) / 10 }) as { [P in K]: string } & { selfMs: number; percent: number });
-  return { files, totalMs: Math.round(totalMs), topFunctions: top(byFn, 'name', 30), topFiles: top(byFile, 'file', 20) };
+  return { files, totalMs: Math.round(totalMs), topFunctions: top(byFn, 'name', 30), topFiles: top(byFile, 'file', 20), threads };
 }
 
 // ------------------------------------------------------------------------------------------- driver
@@ -703,6 +712,9 @@ export function formatSocksCompare(r: SocksCompareResult): string {
     for (const f2 of r.profile.topFiles.slice(0, 12)) out.push(`  ${f2.percent.toFixed(1).padStart(5)}%  ${f2.file}`);
     out.push('by function:');
     for (const f2 of r.profile.topFunctions.slice(0, 20)) out.push(`  ${f2.percent.toFixed(1).padStart(5)}%  ${f2.name}`);
+    for (const t of r.profile.threads) {
+      out.push(`thread ${t.file}: ${t.busyMs} ms busy; top: ${t.top.slice(0, 5).map((x) => `${x.name.split(' ')[0]} ${x.selfMs}`).join(', ')}`);
+    }
   }
   return out.join('\n');
 }
