@@ -410,7 +410,11 @@ async function attempt(opts: ReturnType<typeof normalize>, started: number): Pro
   } catch (e) {
     const tails = net.logTails(25);
     await net.stop().catch(() => undefined);
-    throw new TorNetError(`tornet: bring-up failed: ${(e as Error).message}`, tails, e instanceof PortOrConfigError);
+    const message = `tornet: bring-up failed: ${(e as Error).message}`;
+    // Printed as well as thrown: a caller that swallows the error still leaves the evidence in the output.
+    if (opts.log) opts.log(`${message}\n${tails}`);
+    else process.stderr.write(`${message}\n${tails}\n`);
+    throw new TorNetError(message, tails, e instanceof PortOrConfigError);
   }
 }
 

@@ -111,3 +111,46 @@ describe('socks5ConnectRequest', () => {
     expect(() => socks5ConnectRequest('', 80)).toThrow(RangeError);
   });
 });
+
+describe('socks5Probe', async () => {
+  const net = await import('node:net');
+  const { socks5Probe } = await import('../../harness/tornet/socks-probe.js');
+
+  /** A SOCKS5 server that answers CONNECT with `reply` and records the request. */
+  async function fakeSocks(reply: number): Promise<{ port: number; requests: Buffer[]; close(): void }> {
+    const requests: Buffer[] = [];
+    const server = net.createServer((sock) => {
+      let greeted = false;
+      sock.on('data', (d: Buffer) => {
+        if (!greeted) {
+          greeted = true;
+          expect([...d]).toEqual([5, 1, 0]);
+          sock.write(Buffer.from([5, 0]));
+        } else {
+          requests.push(d);
+          sock.write(Buffer.from([5, reply, 0, 1, 0, 0, 0, 0, 0, 0]));
+        }
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    return { port: (server.address() as import('node:net').AddressInfo).port, requests, close: () => server.close() };
+  }
+
+  it('returns the reply code of the CONNECT', async () => {
+    for (const code of [0, 5, 0xf0]) {
+      const s = await fakeSocks(code);
+      try {
+        expect(await socks5Probe(s.port, 'x.onion', 80, 2000)).toBe(code);
+        expect(s.requests[0]).toEqual(socks5ConnectRequest('x.onion', 80));
+      } finally {
+        s.close();
+      }
+    }
+  });
+
+  it('rejects when nothing listens', async () => {
+    const s = await fakeSocks(0);
+    s.close();
+    await expect(socks5Probe(s.port, 'x.onion', 80, 2000)).rejects.toThrow();
+  });
+});
