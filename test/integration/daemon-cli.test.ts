@@ -2,7 +2,7 @@
 // vppctl's telnet negotiation byte for byte, misbehaving clients, config errors, plugins.
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +19,7 @@ describe('daemon over its CLI socket', () => {
     d = await startDaemonProcess({
       config: `
         # a comment
-        unix { nodaemon cli-listen $DIR/cli.sock log $DIR/onionplane.log exec $DIR/setup.gate }
+        unix { nodaemon cli-listen $DIR/cli.sock log $DIR/onionplane.log exec $DIR/setup.gate gid daemon }
         socksvr { socket-name $DIR/api.sock }
         plugins { path ${FIXTURE_PLUGINS} }
         alpha { greeting bonjour }
@@ -48,6 +48,13 @@ describe('daemon over its CLI socket', () => {
     const r = await onionctl(['-s', d.cliSocket, 'show', 'runtime']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Time \d+\.\d, 10 sec internal node vector rate/);
+  });
+
+  it('creates the CLI socket with mode 0660 owned by the unix { gid } group', () => {
+    const st = statSync(d.cliSocket);
+    expect(st.mode & 0o777).toBe(0o660);
+    const daemonGid = Number(readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.startsWith('daemon:'))!.split(':')[2]);
+    expect(st.gid).toBe(daemonGid);
   });
 
   it('exits non-zero with the error on a CLI error', async () => {
