@@ -55,7 +55,7 @@ export function torApiBackend(tor: TorMain): TorApiBackend {
         const t = st.request?.target;
         return {
           streamIndex: st.id,
-          circuitId: Number(st.circuit ?? 0) || 0,
+          circuitId: Number(tor.circuitOf(st) ?? 0) || 0,
           state: st.state === 'open' ? 'open' : st.state === 'resolving' ? 'resolving' : st.state === 'closed' || st.state === 'closing' ? 'closed' : 'connecting',
           target: t ? (t.kind === 'host' ? t.host : t.addr) : '',
           targetPort: t?.port ?? 0,

@@ -53,7 +53,7 @@ export function formatStreams(tor: TorMain, verbose: boolean): string {
   const lines = [head];
   for (const st of rows) {
     lines.push(
-      `${padLeft(String(st.id), 6)}  ${padRight(`${ip4ToString(st.clientAddr)}:${st.clientPort}`, 21)} ${padRight(streamTarget(tor, st), 28)} ${padRight(st.state, 11)}${padLeft(String(st.bytesUp), 12)}${padLeft(String(st.bytesDown), 12)}  ${padRight(st.circuit ?? '-', 8)}${padLeft(duration(Date.now() - st.createdAt), 7)}  ${st.endReason ?? '-'}`,
+      `${padLeft(String(st.id), 6)}  ${padRight(`${ip4ToString(st.clientAddr)}:${st.clientPort}`, 21)} ${padRight(streamTarget(tor, st), 28)} ${padRight(st.state, 11)}${padLeft(String(st.bytesUp), 12)}${padLeft(String(st.bytesDown), 12)}  ${padRight(tor.circuitOf(st) ?? '-', 8)}${padLeft(duration(Date.now() - st.createdAt), 7)}  ${st.endReason ?? '-'}`,
     );
   }
   if (!verbose && tor.recent.length) lines.push(`(${tor.recent.length} recently closed streams: show tor streams verbose)`);

@@ -34,6 +34,8 @@ export class SocksStream {
   endReason?: string;
   /** Circuit the backend reports for this stream, if it knows. */
   circuit?: string;
+  /** Local port of the backend's SOCKS connection for this stream (external, managed). */
+  sourcePort?: number;
   /** The backend could not open the stream. */
   failed = false;
   /** The END reason the backend reported, if any. */
@@ -178,6 +180,7 @@ export class SocksStream {
       case 'connected':
         if (this.state !== 'connecting') return;
         this.state = 'open';
+        this.sourcePort = e.sourcePort;
         this.host.changed(this);
         this.apply(this.engine.connected(e.bound));
         this.service();

@@ -224,6 +224,12 @@ export class TorMain implements StreamHost {
     return handshaking ? DEADLINE_TICK_MS : undefined;
   }
 
+  /** The circuit a stream rides on, where the backend knows it (remembered once learned). */
+  circuitOf(st: SocksStream): string | undefined {
+    if (st.circuit === undefined && st.sourcePort !== undefined) st.circuit = st.backend?.managed?.circuitOf(st.sourcePort);
+    return st.circuit;
+  }
+
   /** New circuits for new streams; false when the backend cannot. */
   async newnym(): Promise<boolean> {
     const control = this.backendHandle?.managed?.controlClient;

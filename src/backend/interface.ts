@@ -50,7 +50,13 @@ export type BackendRequest =
 /** Backend -> dataplane. `reason` values are Tor stream END reasons (src/socks/codes.ts StreamEndReason). */
 export type BackendEvent =
   | { readonly type: 'ready' }
-  | { readonly type: 'connected'; readonly id: number; readonly bound?: StreamTarget | undefined }
+  | {
+      readonly type: 'connected';
+      readonly id: number;
+      readonly bound?: StreamTarget | undefined;
+      /** Local port of the backend's connection to a Tor SOCKS port, to find the stream in tor's control-port events. */
+      readonly sourcePort?: number | undefined;
+    }
   | { readonly type: 'failed'; readonly id: number; readonly reason: number; readonly onionCode?: number | undefined }
   | { readonly type: 'closed'; readonly id: number; readonly reason: number }
   | { readonly type: 'resolved'; readonly id: number; readonly answer: ResolveAnswer }

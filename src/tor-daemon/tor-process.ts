@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { TorControlClient } from './control-client.js';
-import { parseBootstrapPhase, type BootstrapPhase } from './control-reply.js';
+import { parseBootstrapPhase, parseStreamStatus, type BootstrapPhase } from './control-reply.js';
 import { managedTorFiles, renderTorrc, type ManagedTorConfig } from './torrc.js';
 
 export type ManagedTorState = 'stopped' | 'starting' | 'bootstrapping' | 'running' | 'restarting' | 'failed';
@@ -29,6 +29,8 @@ export interface ManagedTorOptions extends ManagedTorConfig {
 
 const STARTUP_TIMEOUT_MS = 30_000;
 const MAX_BACKOFF_MS = 30_000;
+/** Streams whose circuit we remember at once. */
+const MAX_TRACKED_STREAMS = 65_536;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -104,11 +106,43 @@ export class ManagedTor {
     control.onEvent((ev) => {
       const text = ev.lines[0]?.text ?? '';
       if (text.startsWith('STATUS_CLIENT') && text.includes('BOOTSTRAP')) this.onBootstrap(text);
+      else if (text.startsWith('STREAM ')) this.onStreamEvent(text.slice(7));
     });
-    await control.setEvents(['STATUS_CLIENT']);
+    await control.setEvents(['STATUS_CLIENT', 'STREAM']);
     const phase = (await control.getinfo('status/bootstrap-phase')).get('status/bootstrap-phase');
     if (phase) this.onBootstrap(phase);
     this.log('info', `tor ${torVersion ?? ''} started, pid ${child.pid}, SOCKS 127.0.0.1:${this.status.socksPort}`);
+  }
+
+  /**
+   * Circuit of each SOCKS connection, by its source port, from STREAM events: tor names the source
+   * address only in NEW events and the circuit only in later ones, so both are keyed by stream id.
+   */
+  private readonly sourcePortByStream = new Map<string, number>();
+  private readonly circuitBySourcePort = new Map<number, string>();
+
+  private onStreamEvent(text: string): void {
+    const s = parseStreamStatus(text);
+    if (!s) return;
+    const port = Number(/:(\d+)$/.exec(s.sourceAddr ?? '')?.[1]);
+    if (Number.isInteger(port)) {
+      if (this.sourcePortByStream.size >= MAX_TRACKED_STREAMS) this.sourcePortByStream.delete(this.sourcePortByStream.keys().next().value!);
+      this.sourcePortByStream.set(s.id, port);
+    }
+    const source = this.sourcePortByStream.get(s.id);
+    if (source === undefined) return;
+    if (s.status === 'CLOSED' || s.status === 'FAILED') {
+      this.sourcePortByStream.delete(s.id);
+      this.circuitBySourcePort.delete(source);
+    } else if (s.circuitId !== '0') {
+      if (this.circuitBySourcePort.size >= MAX_TRACKED_STREAMS) this.circuitBySourcePort.delete(this.circuitBySourcePort.keys().next().value!);
+      this.circuitBySourcePort.set(source, s.circuitId);
+    }
+  }
+
+  /** The circuit tor attached the SOCKS connection from `sourcePort` to, if known. */
+  circuitOf(sourcePort: number): string | undefined {
+    return this.circuitBySourcePort.get(sourcePort);
   }
 
   private onBootstrap(text: string): void {

@@ -114,6 +114,8 @@ tor client enable port 9050
       60_000,
     );
     expect(listing).toMatch(new RegExp(`${CLIENT.replace(/\./g, '\\.')}:\\d+\\s+127\\.0\\.0\\.1:${origin.port}`));
+    // Each open stream names the managed tor's circuit it rides on.
+    expect(listing).toMatch(/ open\s+\d+\s+\d+\s+\d+\s/);
     const results = await Promise.all(small);
     results.forEach((r, i) => {
       expect(r.stderr).toBe('');

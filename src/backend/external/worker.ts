@@ -124,7 +124,7 @@ async function main(): Promise<void> {
     clearTimeout(s.timer);
     s.timer = undefined;
     const b = step.reply.bound;
-    post({ type: 'connected', id: s.id, bound: b.kind === 'ipv4' && b.addr === '0.0.0.0' ? undefined : b });
+    post({ type: 'connected', id: s.id, bound: b.kind === 'ipv4' && b.addr === '0.0.0.0' ? undefined : b, sourcePort: socket.localPort });
     const ep = table.endpoint(s.slot, 'backend');
     // Bytes the target sent right behind the reply belong to the stream.
     if (step.rest.length) ep.write(step.rest);
