@@ -296,7 +296,7 @@ async function bringUp(net: TorNetHandle, opts: Required<Pick<TorNetOptions, 'au
       // target is a throwaway listener: tor refuses streams to relays' own ports ("Tor over Tor").
       const listener = await listenOnce();
       try {
-        await waitUntil(plan, 'an exit stream through the reference client', net, () => probe(client, '127.0.0.1', listener.port), 500);
+        await waitUntil(plan, 'an exit stream through the reference client', net, () => probe(client, '127.0.0.1', listener.port, plan), 500);
       } finally {
         await listener.close();
       }
@@ -314,7 +314,7 @@ async function bringUp(net: TorNetHandle, opts: Required<Pick<TorNetOptions, 'au
     if (client) {
       const onionAddress = net.onionAddress;
       await waitUntil(plan, `the onion service to be reachable through the reference client`, net, () =>
-        probe(client, onionAddress, ONION_VIRTUAL_PORT), 1000);
+        probe(client, onionAddress, ONION_VIRTUAL_PORT, plan), 1000);
       plan.log(`tornet: onion service reachable after ${Date.now() - t0} ms`);
     }
   }
@@ -347,9 +347,11 @@ async function listenOnce(): Promise<{ port: number; close(): Promise<void> }> {
   };
 }
 
-async function probe(client: TorNode, host: string, port: number): Promise<boolean> {
+/** One SOCKS CONNECT through the client; bounded by 30 s and by what is left of the bring-up timeout. */
+async function probe(client: TorNode, host: string, port: number, plan: Plan): Promise<boolean> {
+  const timeoutMs = Math.max(1000, Math.min(30_000, plan.deadline - Date.now()));
   try {
-    return (await socks5Probe(client.socksPort!, host, port, 30_000)) === 0;
+    return (await socks5Probe(client.socksPort!, host, port, timeoutMs)) === 0;
   } catch {
     return false;
   }
