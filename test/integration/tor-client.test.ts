@@ -44,7 +44,7 @@ async function httpGet(s: Duplex, path: string): Promise<{ status: number; bytes
  * C tor relays refuse to extend to, or open streams from, relays missing from their own cached
  * consensus; a young network needs a few voting rounds before every relay knows every other.
  */
-export async function waitUntilRelaysKnowEachOther(net: TorNet, timeoutMs = 120_000): Promise<void> {
+async function waitUntilRelaysKnowEachOther(net: TorNet, timeoutMs = 120_000): Promise<void> {
   const nodes = [...net.authorities, ...net.relays];
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -1,0 +1,70 @@
+// Messages between the dataplane thread and the embedded Tor worker: the backend contract
+// (src/backend/interface.ts) plus Tor-specific status, NEWNYM and bootstrap progress.
+import { isBackendEvent, isBackendRequest, type BackendEvent, type BackendRequest } from '../../backend/interface.js';
+import type { BootstrapStatus } from '../client/bootstrap-status.js';
+import type { TorStatus } from '../client/tor-client.js';
+
+/** `config` in BackendWorkerData for the embedded backend. */
+export interface EmbeddedTorConfig {
+  /** C tor `DirAuthority` lines; the live network's authorities when empty. */
+  readonly dirAuthorities?: readonly string[] | undefined;
+  /** A private test network (relaxed path rules, 60 s build timeout). */
+  readonly testNetwork?: boolean | undefined;
+  /** Persistent state (guards.json). */
+  readonly dataDir?: string | undefined;
+  /** Directory document cache. */
+  readonly cacheDir?: string | undefined;
+  /** Scrub destinations from status listings and logs (default true). */
+  readonly safeLogging?: boolean | undefined;
+}
+
+/** Dataplane -> worker: the backend contract plus Tor requests. */
+export type EmbeddedRequest =
+  | BackendRequest
+  /** Ask for a status snapshot; answered by `{type:'status', id, status}`. */
+  | { readonly type: 'status'; readonly id: number }
+  /** New identity: existing circuits take no new streams. */
+  | { readonly type: 'newnym' };
+
+/** Worker -> dataplane: the backend contract plus Tor events. */
+export type EmbeddedEvent =
+  | BackendEvent
+  | { readonly type: 'status'; readonly id: number; readonly status: TorStatus }
+  /** Every bootstrap phase change ("Bootstrapped N% (tag): summary"). */
+  | { readonly type: 'bootstrap'; readonly status: BootstrapStatus }
+  /** A log line (notice level; destinations only when safeLogging is off). */
+  | { readonly type: 'log'; readonly line: string };
+
+export function isEmbeddedRequest(v: unknown): v is EmbeddedRequest {
+  if (isBackendRequest(v)) return true;
+  if (typeof v !== 'object' || v === null) return false;
+  const m = v as Record<string, unknown>;
+  return (m['type'] === 'status' && Number.isInteger(m['id'])) || m['type'] === 'newnym';
+}
+
+export function isEmbeddedEvent(v: unknown): v is EmbeddedEvent {
+  if (isBackendEvent(v)) return true;
+  if (typeof v !== 'object' || v === null) return false;
+  const m = v as Record<string, unknown>;
+  switch (m['type']) {
+    case 'status':
+      return Number.isInteger(m['id']) && typeof m['status'] === 'object' && m['status'] !== null;
+    case 'bootstrap':
+      return typeof m['status'] === 'object' && m['status'] !== null;
+    case 'log':
+      return typeof m['line'] === 'string';
+    default:
+      return false;
+  }
+}
+
+/** Why this config cannot run, or undefined. */
+export function embeddedConfigProblem(config: unknown): string | undefined {
+  if (typeof config !== 'object' || config === null) return 'embedded tor: missing configuration';
+  const c = config as Record<string, unknown>;
+  const da = c['dirAuthorities'];
+  if (da !== undefined && (!Array.isArray(da) || !da.every((l) => typeof l === 'string'))) return 'embedded tor: dirAuthorities must be a list of DirAuthority lines';
+  for (const k of ['dataDir', 'cacheDir']) if (c[k] !== undefined && typeof c[k] !== 'string') return `embedded tor: ${k} must be a path`;
+  for (const k of ['testNetwork', 'safeLogging']) if (c[k] !== undefined && typeof c[k] !== 'boolean') return `embedded tor: ${k} must be a boolean`;
+  return undefined;
+}

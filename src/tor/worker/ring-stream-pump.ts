@@ -1,0 +1,194 @@
+// Moves one Tor stream's bytes between the proto Stream and its slot's rings, with backpressure both
+// ways. Down (exit -> client): cells go into the toDataplane ring; what does not fit waits in a
+// bounded overflow (one stream window), and the stream's SENDMEs are withheld until ring + overflow
+// can take a further window, so a slow SOCKS client stops the exit. Up (client -> exit): bytes leave
+// the toBackend ring only as fast as the stream and circuit package windows allow. Tor streams have
+// no half-close: client EOF only stops reading; the exit's END DONE becomes ring EOF; other END
+// reasons, a dead circuit, or a ring reset abort both ways.
+import type { StreamEndpoint } from '../../backend/ring-table.js';
+import { EndReason } from '../cell/relay/end.js';
+import { RELAY_DATA_MAX } from '../cell/relay-cell.js';
+import type { StreamSink } from '../circmgr/circmgr.js';
+import { STREAM_WINDOW_INCREMENT, STREAM_WINDOW_START } from '../proto/flow-control.js';
+import type { Stream, StreamEvent } from '../proto/stream.js';
+
+/** Overflow above the ring: one full stream window (500 cells × 498 bytes) rounded up. */
+export const OVERFLOW_CAPACITY = 256 * 1024;
+/** Most bytes moved from the ring into the stream per pass. */
+const MAX_UP_CHUNK = 32 * RELAY_DATA_MAX;
+
+export class RingStreamPump implements StreamSink {
+  private stream: Stream | undefined;
+  private readonly overflow: Uint8Array[] = [];
+  private overflowBytes = 0;
+  /** The exit ended the stream with DONE: EOF the ring once the overflow has drained. */
+  private remoteDone = false;
+  private clientEof = false;
+  private finished = false;
+  private scheduled = false;
+  private doneBeforeAttach: number | undefined;
+  private readonly upBuf = new Uint8Array(MAX_UP_CHUNK);
+  bytesDown = 0;
+  bytesUp = 0;
+
+  /** `onDone(reason)` runs once, after the backend released its hold on the slot. */
+  constructor(
+    private readonly ep: StreamEndpoint,
+    private readonly onDone: (reason: number) => void,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  // ---- StreamSink ----
+
+  freeSpace(): number {
+    if (this.finished) return 0;
+    return this.ep.writable() + Math.max(0, OVERFLOW_CAPACITY - this.overflowBytes);
+  }
+
+  onEvent(e: StreamEvent): void {
+    if (this.finished) return;
+    switch (e.type) {
+      case 'data':
+        return this.deliver(e.data);
+      case 'writable':
+        return this.pullUp();
+      case 'end':
+        if (e.reason === EndReason.DONE && e.remote) {
+          this.remoteDone = true;
+          this.drainDown();
+        } else {
+          this.abortRing(e.reason === EndReason.DONE ? EndReason.MISC : e.reason);
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** The stream is connected: start moving bytes (the dataplane may have written optimistic data). */
+  attach(stream: Stream): void {
+    this.stream = stream;
+    if (this.doneBeforeAttach !== undefined) return this.onDone(this.doneBeforeAttach);
+    if (stream.state === 'closed' && !this.finished && !this.remoteDone) this.abortRing(EndReason.DESTROY);
+    this.service();
+  }
+
+  /** The backend doorbell listed this slot: data, space, EOF or reset. */
+  service(): void {
+    if (this.finished || !this.stream) return;
+    if (this.ep.isReset) {
+      // The client aborted: END the Tor stream.
+      if (this.stream.state !== 'closed') this.stream.end(EndReason.DONE, this.now());
+      return this.finish(EndReason.CONNRESET);
+    }
+    this.drainDown();
+    if (!this.finished) this.pullUp();
+  }
+
+  /** Abort from the dataplane side (abort request, shutdown). */
+  abort(reason: number = EndReason.MISC): void {
+    if (this.finished) return;
+    if (this.stream && this.stream.state !== 'closed') this.stream.end(EndReason.DONE, this.now());
+    this.abortRing(reason);
+  }
+
+  // ---- down: exit -> ring ----
+
+  private deliver(data: Uint8Array): void {
+    this.bytesDown += data.length;
+    if (this.overflowBytes === 0) {
+      const n = this.ep.write(data);
+      if (n === data.length) return;
+      data = data.subarray(n);
+    }
+    // The stream windows bound this to one window beyond what freeSpace() promised.
+    this.overflow.push(data.slice());
+    this.overflowBytes += data.length;
+    this.waitForSpace();
+  }
+
+  private drainDown(): void {
+    while (this.overflow.length > 0) {
+      const head = this.overflow[0]!;
+      const n = this.ep.write(head);
+      this.overflowBytes -= n;
+      if (n < head.length) {
+        this.overflow[0] = head.subarray(n);
+        break;
+      }
+      this.overflow.shift();
+    }
+    if (this.overflowBytes > 0) return this.waitForSpace();
+    if (this.remoteDone) {
+      this.ep.shutdownWrite();
+      return this.finish(EndReason.DONE);
+    }
+    // Room freed: send any withheld stream SENDMEs; if still withheld, ask to hear about more space.
+    const s = this.stream;
+    if (s && s.state === 'open') {
+      s.notifyConsumed(this.now());
+      if (s.deliverWindow <= STREAM_WINDOW_START - STREAM_WINDOW_INCREMENT) this.ep.armWrite();
+    }
+  }
+
+  private waitForSpace(): void {
+    // armWrite() always registers; false means space is free right now, so retry soon instead.
+    if (!this.ep.armWrite()) this.schedule();
+  }
+
+  // ---- up: ring -> exit ----
+
+  private pullUp(): void {
+    const s = this.stream;
+    if (!s || this.finished || this.clientEof) return;
+    for (;;) {
+      if (s.state !== 'open') return;
+      const room = s.writableBytes;
+      if (room === 0) return; // a 'writable' event resumes us
+      const avail = this.ep.readable();
+      if (avail === 0) {
+        if (this.ep.readEnded) {
+          this.clientEof = true; // no half-close in Tor: keep the stream until the exit ends it
+          return;
+        }
+        if (this.ep.isReset) return this.service();
+        if (this.ep.armRead()) return;
+        continue;
+      }
+      const n = this.ep.read(this.upBuf.subarray(0, Math.min(avail, room, MAX_UP_CHUNK)));
+      const sent = s.write(this.upBuf.subarray(0, n), this.now());
+      this.bytesUp += sent;
+      if (sent < n) {
+        // Windows shrank under us (cannot happen single-threaded, but never drop bytes).
+        return this.abort(EndReason.INTERNAL);
+      }
+    }
+  }
+
+  // ---- endings ----
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.service();
+    });
+  }
+
+  private abortRing(reason: number): void {
+    this.ep.reset();
+    this.finish(reason);
+  }
+
+  private finish(reason: number): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.overflow.length = 0;
+    this.overflowBytes = 0;
+    this.ep.release();
+    // Ended between CONNECTED and attach(): report after the opener has announced the connection.
+    if (!this.stream) this.doneBeforeAttach = reason;
+    else this.onDone(reason);
+  }
+}
