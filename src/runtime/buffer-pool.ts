@@ -13,6 +13,17 @@ export const BufferFlag = {
   L4_CHECKSUM_OK: 2,
   /** IPv4 header checksum already verified. */
   IP4_CHECKSUM_OK: 4,
+  /**
+   * TX: the L4 (TCP/UDP over IPv4) checksum field holds only the pseudo-header sum; the device completes it
+   * (vnet header CSUM_PARTIAL). af-packet-output finds the field from the Ethernet/IPv4 headers, and fills the
+   * checksum in software for a device without offload.
+   */
+  TX_L4_CSUM_OFFLOAD: 8,
+  /**
+   * RX: a GSO super-frame larger than the buffer: only the first BUFFER_DATA_SIZE bytes (the headers) are in
+   * the buffer, `length` is the full length, the bytes are in af-packet-input's staging area (af-packet-jumbo).
+   */
+  JUMBO: 16,
 } as const;
 
 /** Sentinel for "no interface" / "no trace". */

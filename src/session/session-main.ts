@@ -41,6 +41,8 @@ export class SessionMain implements SessionOwner {
   ) {
     this.stack = new TcpStack(new TcpOutputSink(net), {
       ...tcpConfig,
+      // The sink offloads TCP checksums to the device (see tcp-output.ts).
+      fillChecksum: false,
       rxFifoSize: config.rxFifoSize,
       txFifoSize: config.txFifoSize,
       maxConnections: config.maxSessions,

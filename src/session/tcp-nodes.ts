@@ -2,7 +2,9 @@
 // at the IPv4 header, from ip4-local), tcp-timer runs the stack's timers and applies application
 // requests. The engine's counters appear in `show errors` under tcp4-input.
 
+import { jumboFramesOf, type JumboLocation } from '../net/nodes/af-packet-jumbo.js';
 import { TCP_COUNTER_DESCS } from '../net/tcp/counters.js';
+import { TcpInputFlag } from '../net/tcp/stack.js';
 import { BufferFlag } from '../runtime/buffer-pool.js';
 import type { InternalNodeDesc, ProcessNodeDesc } from '../runtime/node.js';
 import type { NodeRuntime } from '../runtime/node-runtime.js';
@@ -50,7 +52,10 @@ export function tcpNodes(sm: SessionMain): { input: InternalNodeDesc; timer: Pro
   const sync = new CounterSync(sm.stack.counters);
   let inputNode: NodeRuntime | undefined;
   const stack = sm.stack;
-  const verify = stack.config.verifyChecksum;
+  const jumboLoc: JumboLocation = { data: new Uint8Array(0), frameStart: 0 };
+  // The device vouches for checksums of frames the host generated (vnet header), and our own segments that
+  // loop back through ip4-local carry only the pseudo-header sum for the device to complete.
+  const CHECKSUM_DONE = BufferFlag.L4_CHECKSUM_OK | BufferFlag.TX_L4_CSUM_OFFLOAD;
   const input: InternalNodeDesc = {
     name: TCP4_INPUT,
     type: 'internal',
@@ -62,17 +67,29 @@ export function tcpNodes(sm: SessionMain): { input: InternalNodeDesc; timer: Pro
     fn: (node, vector, count) => {
       inputNode = node;
       const pool = node.buffers;
-      const b = pool.arena;
+      const arena = pool.arena;
+      const jumbo = jumboFramesOf(pool);
       const now = performance.now();
       for (let i = 0; i < count; i++) {
         const bi = vector[i]!;
         const off = pool.current[bi]!;
-        const ihl = (b[off]! & 0x0f) * 4;
-        const total = (b[off + 2]! << 8) | b[off + 3]!;
-        const src = ((b[off + 12]! << 24) | (b[off + 13]! << 16) | (b[off + 14]! << 8) | b[off + 15]!) >>> 0;
-        const dst = ((b[off + 16]! << 24) | (b[off + 17]! << 16) | (b[off + 18]! << 8) | b[off + 19]!) >>> 0;
-        const l4 = off + ihl;
+        const ihl = (arena[off]! & 0x0f) * 4;
+        const total = (arena[off + 2]! << 8) | arena[off + 3]!;
+        const src = ((arena[off + 12]! << 24) | (arena[off + 13]! << 16) | (arena[off + 14]! << 8) | arena[off + 15]!) >>> 0;
+        const dst = ((arena[off + 16]! << 24) | (arena[off + 17]! << 16) | (arena[off + 18]! << 8) | arena[off + 19]!) >>> 0;
         const len = total - ihl;
+        const bflags = pool.flags[bi]!;
+        // A GSO super-frame: the segment's bytes are in af-packet-input's staging area.
+        let b = arena;
+        let l4 = off + ihl;
+        if (bflags & BufferFlag.JUMBO) {
+          if (!jumbo.resolve(bi, jumboLoc)) {
+            pool.free(bi);
+            continue;
+          }
+          b = jumboLoc.data;
+          l4 = jumboLoc.frameStart + (off - pool.dataStart(bi)) + ihl;
+        }
         if (node.isTraced(bi)) {
           const dataOff = (b[l4 + 12]! >> 4) * 4;
           node.addTrace(bi, {
@@ -84,12 +101,12 @@ export function tcpNodes(sm: SessionMain): { input: InternalNodeDesc; timer: Pro
             len: Math.max(0, len - dataOff),
           } satisfies TcpInputTrace);
         }
-        // The kernel (vnet header) vouches for checksums of frames it generated on this host.
-        stack.config.verifyChecksum = verify && (pool.flags[bi]! & BufferFlag.L4_CHECKSUM_OK) === 0;
-        stack.input(src, dst, b, l4, len, now);
+        const f = TcpInputFlag.NO_FLUSH | (bflags & CHECKSUM_DONE ? TcpInputFlag.CHECKSUM_OK : 0);
+        stack.input(src, dst, b, l4, len, now, f);
         pool.free(bi);
       }
-      stack.config.verifyChecksum = verify;
+      // One flush per vector: ACKs, window updates and new data for every connection the vector touched.
+      stack.flush(now);
       sync.sync(node);
       // New timers may be due earlier than the timer node's current sleep.
       if (stack.pollAt() <= now + 1) sm.kick();

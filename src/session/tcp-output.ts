@@ -1,11 +1,14 @@
 // Where TCP segments go: each into its own pool buffer after room for the IPv4 header (the
 // Ethernet header goes into the buffer's pre-data later), then an IPv4 header, then ip4-lookup.
+// TCP checksums are offloaded: the engine runs with `fillChecksum: false`, the sink puts the pseudo-header
+// sum in the field and flags the buffer; af-packet-output asks the device to complete it (or completes it
+// in software when the device cannot).
 
 import type { NetMain } from '../net/net-main.js';
 import type { TcpSegmentSink } from '../net/tcp/types.js';
-import { internetChecksum } from '../net/wire/checksum.js';
+import { internetChecksum, pseudoHeaderSum } from '../net/wire/checksum.js';
 import { IpProtocol, writeU32 } from '../net/wire/ipv4.js';
-import { BUFFER_DATA_SIZE, NONE } from '../runtime/buffer-pool.js';
+import { BUFFER_DATA_SIZE, BufferFlag, NONE } from '../runtime/buffer-pool.js';
 
 const IP4_HEADER = 20;
 const DEFAULT_TTL = 64;
@@ -60,6 +63,11 @@ export class TcpOutputSink implements TcpSegmentSink {
     const sum = internetChecksum(b, off, off + IP4_HEADER);
     b[off + 10] = sum >>> 8;
     b[off + 11] = sum & 0xff;
+    const csum = this.txOff + 16;
+    const pseudo = pseudoHeaderSum(srcIp, dstIp, IpProtocol.TCP, len);
+    b[csum] = pseudo >>> 8;
+    b[csum + 1] = pseudo & 0xff;
+    pool.flags[bi] |= BufferFlag.TX_L4_CSUM_OFFLOAD;
     pool.current[bi] = off;
     pool.length[bi] = total;
     this.net.ip4Output(bi);

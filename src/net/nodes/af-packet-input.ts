@@ -1,8 +1,12 @@
-// af-packet-input: pulls frames from every host interface's device straight into buffer-pool slots
-// (one batch per interface per call), counts them per interface and hands them to ethernet-input
-// (or to the interface's RX fault injector).
+// af-packet-input: pulls frames from every host interface's device (one batch per interface per call) into a
+// per-interface staging area, copies them into pool buffers, counts them per interface and hands them to
+// ethernet-input (or to the interface's RX fault injector).
+//
+// GSO super-frames (a veth peer's TCP with TSO) are accepted: a TCPv4 one becomes a JUMBO buffer (headers in
+// the buffer, bytes in the staging area, see af-packet-jumbo.ts) so TCP takes it as one large segment; when the
+// interface has an RX fault injector (which copies whole buffers) it is segmented in software instead.
 
-import { BUFFER_DATA_SIZE, BufferFlag } from '../../runtime/buffer-pool.js';
+import { BUFFER_DATA_SIZE, BufferFlag, NONE } from '../../runtime/buffer-pool.js';
 import { FRAME_SIZE } from '../../runtime/graph.js';
 import type { InputNodeDesc } from '../../runtime/node.js';
 import type { NodeRuntime } from '../../runtime/node-runtime.js';
@@ -11,6 +15,8 @@ import { InterfaceCounter } from '../interface/counters.js';
 import type { NetInterface } from '../interface/interface-table.js';
 import type { NetMain } from '../net-main.js';
 import { NodeName } from '../node-names.js';
+import { internetChecksum, pseudoHeaderSum } from '../wire/checksum.js';
+import { jumboFramesOf } from './af-packet-jumbo.js';
 import { dropPacket } from './drop.js';
 
 const NEXT_ETHERNET = 0;
@@ -18,6 +24,15 @@ const NEXT_RX_FAULT = 1;
 
 const ERR_NO_BUFFERS = 0;
 const ERR_INTERFACE_DOWN = 1;
+const ERR_GSO_UNSUPPORTED = 2;
+const ERR_GSO_SEGMENTED = 3;
+
+/** Staging bytes per interface: a full vector of 64 KiB super-frames fits. */
+const STAGING_BYTES = 4 << 20;
+const ETHERTYPE_IP4 = 0x0800;
+const TCP_FIN = 0x01;
+const TCP_PSH = 0x08;
+const TCP_CWR = 0x80;
 
 interface AfPacketInputTrace {
   readonly interfaceName: string;
@@ -26,11 +41,97 @@ interface AfPacketInputTrace {
   readonly deviceFlags: number;
 }
 
+interface Staging {
+  readonly batch: RxBatch;
+  readonly id: number;
+}
+
 export function afPacketInputNode(net: NetMain): InputNodeDesc {
   const pool = net.graph.buffers;
-  const batch = RxBatch.slots(pool.arena, BUFFER_DATA_SIZE, FRAME_SIZE);
-  const scratch = new Uint32Array(FRAME_SIZE);
+  const arena = pool.arena;
+  const jumbo = jumboFramesOf(pool);
+  const stagings = new Map<number, Staging>();
   const { counters } = net.interfaces;
+
+  const stagingFor = (sw: number): Staging => {
+    let s = stagings.get(sw);
+    if (!s) {
+      const batch = RxBatch.packed(FRAME_SIZE, STAGING_BYTES);
+      s = { batch, id: jumbo.addStaging(batch.data) };
+      stagings.set(sw, s);
+    }
+    return s;
+  };
+
+  /**
+   * Splits a TCPv4 GSO super-frame data[off, off+len) into gsoSize segments, each in its own buffer with
+   * its IPv4 length/id/checksum and TCP sequence/flags fixed. Returns how many buffers were emitted.
+   */
+  const segment = (node: NodeRuntime, itf: NetInterface, next: number, data: Uint8Array, off: number, len: number, mss: number, flags: number): number => {
+    if (((data[off + 12]! << 8) | data[off + 13]!) !== ETHERTYPE_IP4 || mss === 0) return -1;
+    const l3 = off + 14;
+    const ihl = (data[l3]! & 0x0f) * 4;
+    const l4 = l3 + ihl;
+    const hdr = l4 + ((data[l4 + 12]! >> 4) * 4) - off;
+    if (hdr >= len || hdr + 1 > BUFFER_DATA_SIZE) return -1;
+    const payload = len - hdr;
+    const seq0 = ((data[l4 + 4]! << 24) | (data[l4 + 5]! << 16) | (data[l4 + 6]! << 8) | data[l4 + 7]!) >>> 0;
+    const id0 = (data[l3 + 4]! << 8) | data[l3 + 5]!;
+    const tcpFlags = data[l4 + 13]!;
+    const checksumDone = (flags & (FrameFlag.CSUM_PARTIAL | FrameFlag.CSUM_VALID)) !== 0;
+    const src = ((data[l3 + 12]! << 24) | (data[l3 + 13]! << 16) | (data[l3 + 14]! << 8) | data[l3 + 15]!) >>> 0;
+    const dst = ((data[l3 + 16]! << 24) | (data[l3 + 17]! << 16) | (data[l3 + 18]! << 8) | data[l3 + 19]!) >>> 0;
+    let emitted = 0;
+    for (let k = 0, p = 0; p < payload; k++, p += mss) {
+      const n = Math.min(mss, payload - p);
+      if (hdr + n > BUFFER_DATA_SIZE) return emitted;
+      const bi = pool.alloc();
+      if (bi === NONE) {
+        node.countError(ERR_NO_BUFFERS);
+        return emitted;
+      }
+      const b = pool.dataStart(bi);
+      arena.set(data.subarray(off, off + hdr), b);
+      arena.set(data.subarray(off + hdr + p, off + hdr + p + n), b + hdr);
+      const i3 = b + 14;
+      const i4 = i3 + ihl;
+      const total = ihl + (hdr - (l4 - off)) + n;
+      arena[i3 + 2] = total >>> 8;
+      arena[i3 + 3] = total & 0xff;
+      const id = (id0 + k) & 0xffff;
+      arena[i3 + 4] = id >>> 8;
+      arena[i3 + 5] = id & 0xff;
+      arena[i3 + 10] = 0;
+      arena[i3 + 11] = 0;
+      const ipSum = internetChecksum(arena, i3, i3 + ihl);
+      arena[i3 + 10] = ipSum >>> 8;
+      arena[i3 + 11] = ipSum & 0xff;
+      const seq = (seq0 + p) >>> 0;
+      arena[i4 + 4] = seq >>> 24;
+      arena[i4 + 5] = (seq >>> 16) & 0xff;
+      arena[i4 + 6] = (seq >>> 8) & 0xff;
+      arena[i4 + 7] = seq & 0xff;
+      let f = tcpFlags;
+      if (p + n < payload) f &= ~(TCP_FIN | TCP_PSH);
+      if (k > 0) f &= ~TCP_CWR;
+      arena[i4 + 13] = f;
+      pool.current[bi] = b;
+      pool.length[bi] = hdr + n;
+      pool.rxInterface[bi] = itf.swIfIndex;
+      if (checksumDone) pool.flags[bi] = BufferFlag.L4_CHECKSUM_OK;
+      else {
+        const l4Len = total - ihl;
+        arena[i4 + 16] = 0;
+        arena[i4 + 17] = 0;
+        const sum = internetChecksum(arena, i4, i4 + l4Len, pseudoHeaderSum(src, dst, 6, l4Len));
+        arena[i4 + 16] = sum >>> 8;
+        arena[i4 + 17] = sum & 0xff;
+      }
+      node.enqueue(next, bi);
+      emitted++;
+    }
+    return emitted;
+  };
 
   const receive = (node: NodeRuntime, itf: NetInterface): number => {
     const want = Math.min(FRAME_SIZE, pool.available);
@@ -38,33 +139,64 @@ export function afPacketInputNode(net: NetMain): InputNodeDesc {
       node.countError(ERR_NO_BUFFERS);
       return 0;
     }
-    const n = pool.allocMany(scratch, want);
-    for (let i = 0; i < n; i++) batch.offsets[i] = pool.dataStart(scratch[i]!);
-    batch.limit = n;
-    const got = itf.device!.rxBatch(batch);
     const sw = itf.swIfIndex;
-    const next = net.rxFaults[sw] ? NEXT_RX_FAULT : NEXT_ETHERNET;
+    const staging = stagingFor(sw);
+    const batch = staging.batch;
+    jumbo.refill(staging.id);
+    batch.limit = want;
+    const got = itf.device!.rxBatch(batch);
+    const data = batch.data;
+    const faulty = !!net.rxFaults[sw];
+    const next = faulty ? NEXT_RX_FAULT : NEXT_ETHERNET;
     let bytes = 0;
     for (let i = 0; i < got; i++) {
-      const bi = scratch[i]!;
+      const off = batch.offsets[i]!;
       const len = batch.lengths[i]!;
-      pool.current[bi] = batch.offsets[i]!;
+      const f = batch.flags(i);
+      bytes += len;
+      if (!itf.adminUp) {
+        const bi = pool.alloc();
+        if (bi === NONE) node.countError(ERR_NO_BUFFERS);
+        else dropPacket(net, node, bi, ERR_INTERFACE_DOWN);
+        continue;
+      }
+      if (len > BUFFER_DATA_SIZE) {
+        if (!(f & FrameFlag.GSO_TCPV4) || (f & FrameFlag.TRUNCATED)) {
+          node.countError(ERR_GSO_UNSUPPORTED);
+          continue;
+        }
+        if (faulty) {
+          if (segment(node, itf, next, data, off, len, batch.gsoSize(i), f) < 0) node.countError(ERR_GSO_UNSUPPORTED);
+          else node.countError(ERR_GSO_SEGMENTED);
+          continue;
+        }
+      }
+      const bi = pool.alloc();
+      if (bi === NONE) {
+        node.countError(ERR_NO_BUFFERS);
+        continue;
+      }
+      const start = pool.dataStart(bi);
+      const copy = Math.min(len, BUFFER_DATA_SIZE);
+      arena.set(data.subarray(off, off + copy), start);
+      pool.current[bi] = start;
       pool.length[bi] = len;
       pool.rxInterface[bi] = sw;
-      const f = batch.flags(i);
-      if (f & (FrameFlag.CSUM_VALID | FrameFlag.CSUM_PARTIAL)) pool.flags[bi] = BufferFlag.L4_CHECKSUM_OK;
-      bytes += len;
+      let bf = f & (FrameFlag.CSUM_VALID | FrameFlag.CSUM_PARTIAL) ? BufferFlag.L4_CHECKSUM_OK : 0;
+      if (len > BUFFER_DATA_SIZE) {
+        bf |= BufferFlag.JUMBO;
+        jumbo.attach(bi, staging.id, off);
+      }
+      pool.flags[bi] = bf;
       if (node.maybeStartTrace(bi)) {
         const rec: AfPacketInputTrace = { interfaceName: itf.name, swIfIndex: sw, length: len, deviceFlags: f };
         node.addTrace(bi, rec);
       }
-      if (!itf.adminUp) dropPacket(net, node, bi, ERR_INTERFACE_DOWN);
-      else node.enqueue(next, bi);
+      node.enqueue(next, bi);
     }
     counters.add(sw, InterfaceCounter.RX_PACKETS, got);
     counters.add(sw, InterfaceCounter.RX_BYTES, bytes);
-    for (let i = got; i < n; i++) pool.free(scratch[i]!);
-    if (got === n && itf.rxMode === 'interrupt') {
+    if (got === want && itf.rxMode === 'interrupt') {
       // A full batch: more frames probably wait. Come back next turn rather than starve the graph.
       itf.rxPending = true;
       node.interrupt();
@@ -80,6 +212,8 @@ export function afPacketInputNode(net: NetMain): InputNodeDesc {
     errors: [
       { name: 'no-buffers', description: 'buffer allocation failure', severity: 'error' },
       { name: 'interface-down', description: 'interface is admin down', severity: 'warn' },
+      { name: 'gso-unsupported', description: 'oversized frame that is not a TCPv4 GSO super-frame', severity: 'error' },
+      { name: 'gso-segmented', description: 'GSO super-frames segmented in software (RX fault injection on)', severity: 'info' },
     ],
     formatTrace: (r) => {
       const t = r as AfPacketInputTrace;

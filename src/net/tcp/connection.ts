@@ -726,8 +726,9 @@ export class TcpConnection implements TimerOwner {
       this.bytesIn += adv;
       this.count(TcpCounter.DataBytesIn, adv);
       if (hadOoo) this.flags |= F_ACK_NOW; // RFC 5681 §4.2: ACK at once when a hole is (partly) filled
-      // Delayed ACK: at least every second full-sized segment (RFC 5681 §4.2).
-      this.segsUnacked++;
+      // Delayed ACK: at least every second full-sized segment (RFC 5681 §4.2); a GRO-style large segment
+      // counts as several.
+      this.segsUnacked += len > this.rcvMss ? 2 : 1;
       const cfg = this.ctx.config;
       if (this.segsUnacked >= 2 || cfg.delayedAckMs === 0) this.flags |= F_ACK_NOW;
       else if (this.delackAt === Infinity) this.delackAt = now + cfg.delayedAckMs;

@@ -13,6 +13,15 @@ import { checkSynCookie, decodeCookieTsBits, encodeCookieTsBits, makeSynCookie }
 import { TimerQueue } from './timer-queue.js';
 import { TcpState, type TcpAppHandler, type TcpListenOptions, type TcpListener, type TcpSegmentSink } from './types.js';
 
+
+/** Options of `TcpStack.input`. */
+export const TcpInputFlag = {
+  /** The checksum was verified or never computed (device offload): do not verify. */
+  CHECKSUM_OK: 1,
+  /** Do not flush after this segment: the caller calls `flush(now)` after its vector. */
+  NO_FLUSH: 2,
+} as const;
+
 export type TcpApiError = 'address-in-use' | 'no-ports' | 'table-full' | 'invalid-argument';
 export type TcpResult<T> = { ok: true; value: T } | { ok: false; error: TcpApiError };
 
@@ -140,13 +149,20 @@ export class TcpStack implements TcpConnectionContext {
 
   // --- data path -------------------------------------------------------------------------------------------
 
-  /** One received TCP segment buf[off, off+len) from srcIp to dstIp (the IP layer already checked addresses). */
-  input(srcIp: number, dstIp: number, buf: Uint8Array, off: number, len: number, now: number): void {
+  /**
+   * One received TCP segment buf[off, off+len) from srcIp to dstIp (the IP layer already checked addresses).
+   * `flags` (TcpInputFlag): CHECKSUM_OK when the device vouched for the checksum; NO_FLUSH when the caller
+   * feeds a vector of segments and calls `flush(now)` once after it (one ACK per connection per vector).
+   */
+  input(srcIp: number, dstIp: number, buf: Uint8Array, off: number, len: number, now: number, flags = 0): void {
     const c = this.counters;
     c[TcpCounter.SegmentsIn]++;
     const v = this.rxView;
     if (v.reset(buf, off, len) !== TcpWireError.None) { c[TcpCounter.BadHeader]++; return; }
-    if (this.config.verifyChecksum && !v.verifyChecksum(srcIp, dstIp)) { c[TcpCounter.BadChecksum]++; return; }
+    if (this.config.verifyChecksum && !(flags & TcpInputFlag.CHECKSUM_OK) && !v.verifyChecksum(srcIp, dstIp)) {
+      c[TcpCounter.BadChecksum]++;
+      return;
+    }
     const o = this.rxOpts;
     if (v.parseOptions(o) !== TcpWireError.None) { c[TcpCounter.BadOptions]++; return; }
     srcIp >>>= 0;
@@ -156,7 +172,7 @@ export class TcpStack implements TcpConnectionContext {
       const isSyn = (v.flags & (TcpFlag.SYN | TcpFlag.ACK | TcpFlag.RST)) === TcpFlag.SYN;
       if (!(isSyn && conn.canRecycleTimeWait(v, o))) {
         conn.input(v, o, now);
-        this.flush(now);
+        if (!(flags & TcpInputFlag.NO_FLUSH)) this.flush(now);
         return;
       }
       c[TcpCounter.TimeWaitRecycled]++;
@@ -165,7 +181,7 @@ export class TcpStack implements TcpConnectionContext {
     const l = this.findListener(dstIp, v.dstPort);
     if (l === null) this.rejectClosed(srcIp, dstIp, v);
     else this.listenerInput(l, srcIp, dstIp, v, o, now);
-    this.flush(now);
+    if (!(flags & TcpInputFlag.NO_FLUSH)) this.flush(now);
   }
 
   private listenerInput(l: TcpListener, srcIp: number, dstIp: number, v: TcpView, o: TcpOptions, now: number): void {
