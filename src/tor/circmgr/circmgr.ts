@@ -307,8 +307,11 @@ export class CircMgr {
       try {
         mc = await this.circuitFor(req.port, req.isolationKey, avoid);
       } catch (e) {
-        lastWhy = (e as Error).message;
-        lastReason = EndReason.NOROUTE;
+        // Out of exits after refusals: report the exits' reason (C tor answers SOCKS with it).
+        if (avoid.size === 0) {
+          lastWhy = (e as Error).message;
+          lastReason = EndReason.NOROUTE;
+        }
         if (e instanceof CircuitBuildError && (e.counter === 'no-netdir' || e.counter.startsWith('path-'))) break;
         continue;
       }

@@ -1,0 +1,254 @@
+// Circuit manager policy with scripted channels/circuits/streams over a synthetic NetDir: retries
+// after exit refusals and BEGIN timeouts, isolation, dirtiness, NEWNYM, build timeouts, preemptive
+// circuits, destroy-reason counters.
+import { describe, expect, it } from 'vitest';
+import { parseMdConsensus, parseMicrodescs } from '../../../../src/tor/netdoc/index.js';
+import { NetDir } from '../../../../src/tor/netdir/index.js';
+import { GuardMgr } from '../../../../src/tor/guardmgr/index.js';
+import { CircMgr, StreamOpenError, type StreamSink } from '../../../../src/tor/circmgr/index.js';
+import type { ChanMgr } from '../../../../src/tor/chanmgr/index.js';
+import type { StreamEvent } from '../../../../src/tor/proto/index.js';
+import { consensusText, microdescText, seededRandom, type SynthRelay } from '../netdir/synthetic.js';
+
+type Behaviour = 'connect' | 'hang' | number; // number = END reason
+
+interface Script {
+  /** What an exit does with BEGIN, by exit nickname. */
+  begin: (exit: string) => Behaviour;
+  /** Hang circuit creation (for build timeouts). */
+  hangCreate?: boolean;
+}
+
+class FakeStream {
+  onEvent: (e: StreamEvent) => void = () => {};
+  state = 'connecting';
+  endedWith: number | undefined;
+  end(reason: number) {
+    this.state = 'closed';
+    this.endedWith = reason;
+  }
+  remoteEnd(reason: number) {
+    this.state = 'closed';
+    this.onEvent({ type: 'end', reason, remote: true, error: null });
+  }
+}
+
+class FakeCircuit {
+  onEvent: (e: unknown) => void = () => {};
+  state = 'creating';
+  hops: string[] = [];
+  streams: FakeStream[] = [];
+  constructor(private readonly script: Script, first: string) {
+    this.hops.push(first);
+    if (!script.hangCreate) queueMicrotask(() => this.opened({ type: 'open' }));
+  }
+  private opened(e: unknown) {
+    if (this.state === 'closed') return;
+    this.state = 'open';
+    this.onEvent(e);
+  }
+  extend(t: { addr: string; port: number; rsaId: Uint8Array }) {
+    this.hops.push(nickByPort.get(t.port)!);
+    queueMicrotask(() => this.opened({ type: 'extended', hops: this.hops.length }));
+    return { ok: true, value: undefined };
+  }
+  beginStream() {
+    const s = new FakeStream();
+    this.streams.push(s);
+    const b = this.script.begin(this.hops[2]!);
+    queueMicrotask(() => {
+      if (b === 'connect') {
+        s.state = 'open';
+        s.onEvent({ type: 'connected', connected: { kind: 'empty' } });
+      } else if (typeof b === 'number') s.remoteEnd(b);
+    });
+    return { ok: true, value: s };
+  }
+  resolve() {
+    const s = new FakeStream();
+    queueMicrotask(() => s.onEvent({ type: 'resolved', answers: [{ kind: 'ipv4', addr: new Uint8Array([10, 0, 0, 1]), ttl: 60 }] }));
+    return { ok: true, value: s };
+  }
+  destroy() {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    for (const s of this.streams) if (s.state !== 'closed') s.onEvent({ type: 'end', reason: 5, remote: false, error: null });
+    this.onEvent({ type: 'closed', reason: 9, remote: false, error: null });
+  }
+  remoteDestroy(reason: number) {
+    this.state = 'closed';
+    this.onEvent({ type: 'closed', reason, remote: true, error: null });
+  }
+}
+
+const nickByPort = new Map<number, string>();
+
+function synth(): NetDir {
+  const rs: SynthRelay[] = [];
+  const add = (nick: string, flags: string[], md: string[] = []) => rs.push({ nick, ip: `10.${rs.length}.0.1`, flags: ['Fast', 'Running', 'Valid', ...flags], bw: 1000, md });
+  for (const n of ['guard0', 'guard1', 'guard2']) add(n, ['Guard']);
+  for (const n of ['mid0', 'mid1', 'mid2']) add(n, []);
+  add('exitA', ['Exit'], ['p accept 80,443']);
+  add('exitB', ['Exit'], ['p accept 80,443']);
+  add('exitC', ['Exit'], ['p accept 443']);
+  const dir = new NetDir(parseMdConsensus(consensusText(rs)), parseMicrodescs(rs.map(microdescText).join('')), { testNetwork: true });
+  // The synthetic consensus gives every relay ORPort 9001: key fake circuits by address instead.
+  return dir;
+}
+
+function setup(script: Script, opts: { buildTimeoutMs?: number; beginTimeoutMs?: number } = {}) {
+  const dir = synth();
+  let now = Date.parse('2026-01-01T00:30:00Z');
+  const clock = () => now;
+  const guards = new GuardMgr(undefined, { rng: seededRandom(11) });
+  guards.update(dir, now);
+  const circuits: FakeCircuit[] = [];
+  // ExtendTarget carries addr/port: map each relay's address to its nickname through a unique port.
+  nickByPort.clear();
+  dir.relays().forEach((r, i) => {
+    (r as { orPort: number }).orPort = 9001 + i;
+    nickByPort.set(9001 + i, r.nickname);
+  });
+  const chanMgr = {
+    get: async (t: { port: number }) => ({
+      channel: {
+        createCircuit: () => {
+          const c = new FakeCircuit(script, nickByPort.get(t.port)!);
+          circuits.push(c);
+          return { ok: true, value: c };
+        },
+      },
+    }),
+  } as unknown as ChanMgr;
+  const mgr = new CircMgr({ chanMgr, guardMgr: guards, netdir: () => dir, clock, rng: seededRandom(5), ...opts, preemptivePorts: [80, 443] });
+  const sink: StreamSink = { freeSpace: () => 1 << 20, onEvent: () => {} };
+  return { mgr, circuits, guards, sink, advance: (ms: number) => (now += ms) };
+}
+
+describe('CircMgr', () => {
+  it('builds 3-hop circuits guard -> middle -> exit with a guard from the guard manager', async () => {
+    const t = setup({ begin: () => 'connect' });
+    const o = await t.mgr.openStream({ host: 'example.com', port: 80, isolationKey: 'k' }, t.sink);
+    const c = t.circuits[0]!;
+    expect(c.hops).toHaveLength(3);
+    expect(new Set(c.hops).size).toBe(3);
+    expect(t.guards.primaries.map((id) => t.guards.sampled.find((g) => g.id === id)!.nickname)).toContain(c.hops[0]);
+    expect(['exitA', 'exitB']).toContain(c.hops[2]);
+    expect(o.circuit.isolationKey).toBe('k');
+    expect(t.guards.confirmed()).toHaveLength(1);
+    expect(t.mgr.counters.get('circuits-built')).toBe(1);
+  });
+
+  it('retries on another exit after END EXITPOLICY, as C tor does', async () => {
+    let first: string | undefined;
+    const t = setup({ begin: (exit) => ((first ??= exit) === exit ? 4 : 'connect') });
+    const o = await t.mgr.openStream({ host: 'example.com', port: 80, isolationKey: 'k' }, t.sink);
+    expect(o.attempts).toBe(2);
+    expect(o.circuit.exit!.nickname).not.toBe(first);
+    expect(t.mgr.streamCounters.get('refused-exitpolicy')).toBe(1);
+    expect(t.mgr.streamCounters.get('retried')).toBe(1);
+  });
+
+  it('retries RESOLVEFAILED elsewhere but not CONNECTREFUSED', async () => {
+    const t = setup({ begin: () => 3 });
+    const e = await t.mgr.openStream({ host: 'example.com', port: 80, isolationKey: 'k' }, t.sink).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(StreamOpenError);
+    expect((e as StreamOpenError).reason).toBe(3);
+    expect(t.mgr.streamCounters.get('retried')).toBe(0);
+    const t2 = setup({ begin: () => 2 });
+    const e2 = await t2.mgr.openStream({ host: 'nx.example', port: 80, isolationKey: 'k' }, t2.sink).catch((x: unknown) => x);
+    expect((e2 as StreamOpenError).reason).toBe(2);
+    expect(t2.mgr.streamCounters.get('refused-resolvefailed')).toBeGreaterThanOrEqual(2);
+  });
+
+  it('retries on another circuit after a BEGIN timeout and retires the slow one', async () => {
+    let n = 0;
+    const t = setup({ begin: () => (n++ === 0 ? 'hang' : 'connect') }, { beginTimeoutMs: 30 });
+    const o = await t.mgr.openStream({ host: 'example.com', port: 80, isolationKey: 'k' }, t.sink);
+    expect(o.attempts).toBe(2);
+    expect(t.circuits[0]!.streams[0]!.endedWith).toBe(7); // END TIMEOUT sent
+    expect(t.mgr.streamCounters.get('begin-timeout')).toBe(1);
+    expect(o.circuit.id).not.toBe(t.mgr.list().find((c) => c.retired)?.id ?? -1);
+  });
+
+  it('never shares a circuit between isolation keys and reuses one within a key', async () => {
+    const t = setup({ begin: () => 'connect' });
+    const [a1, b1, a2] = await Promise.all([
+      t.mgr.openStream({ host: 'h', port: 80, isolationKey: 'a' }, t.sink),
+      t.mgr.openStream({ host: 'h', port: 80, isolationKey: 'b' }, t.sink),
+      t.mgr.openStream({ host: 'h', port: 443, isolationKey: 'a' }, t.sink),
+    ]);
+    expect(a1.circuit).toBe(a2.circuit);
+    expect(a1.circuit).not.toBe(b1.circuit);
+    expect(t.circuits).toHaveLength(2);
+  });
+
+  it('stops using a circuit for new streams 10 minutes after its first stream', async () => {
+    const t = setup({ begin: () => 'connect' });
+    const a = await t.mgr.openStream({ host: 'h', port: 80, isolationKey: 'a' }, t.sink);
+    t.advance(9 * 60_000);
+    expect((await t.mgr.openStream({ host: 'h', port: 80, isolationKey: 'a' }, t.sink)).circuit).toBe(a.circuit);
+    t.advance(61_000);
+    const later = await t.mgr.openStream({ host: 'h', port: 80, isolationKey: 'a' }, t.sink);
+    expect(later.circuit).not.toBe(a.circuit);
+    t.mgr.maintain();
+    expect(t.mgr.counters.get('dirty-expired')).toBe(1);
+  });
+
+  it('NEWNYM: new streams get new circuits; old ones close when their streams end', async () => {
+    const t = setup({ begin: () => 'connect' });
+    const a = await t.mgr.openStream({ host: 'h', port: 80, isolationKey: 'a' }, t.sink);
+    t.mgr.newnym();
+    const b = await t.mgr.openStream({ host: 'h', port: 80, isolationKey: 'a' }, t.sink);
+    expect(b.circuit).not.toBe(a.circuit);
+    expect(a.circuit.retired).toBe(true);
+    expect(a.circuit.state).toBe('open');
+    (a.stream as unknown as FakeStream).remoteEnd(6);
+    expect(a.circuit.state).toBe('closed');
+    expect(t.mgr.counters.get('newnym-retired')).toBeGreaterThanOrEqual(1);
+    expect(t.mgr.counters.get('idle-closed')).toBe(1);
+  });
+
+  it('gives up on a build after the build timeout and counts it', async () => {
+    const t = setup({ begin: () => 'connect', hangCreate: true }, { buildTimeoutMs: 30 });
+    const mc = t.mgr.buildExitCircuit(80);
+    await expect(mc.ready).rejects.toThrow(/timed out/);
+    expect(t.mgr.counters.get('build-timeout')).toBe(1);
+    expect(t.circuits[0]!.state).toBe('closed');
+  });
+
+  it('keeps clean circuits ready for the predicted ports', async () => {
+    const t = setup({ begin: () => 'connect' });
+    t.mgr.maintain();
+    await new Promise((r) => setTimeout(r, 10));
+    const clean = t.mgr.list().filter((c) => c.state === 'open' && c.isolation === null);
+    expect(clean.length).toBeGreaterThanOrEqual(2);
+    expect(t.mgr.counters.get('preemptive-launched')).toBeGreaterThanOrEqual(2);
+    // A stream takes a preemptive circuit instead of building.
+    const before = t.circuits.length;
+    const o = await t.mgr.openStream({ host: 'h', port: 443, isolationKey: 'x' }, t.sink);
+    expect(t.circuits.length).toBe(before);
+    expect(o.circuit.isolationKey).toBe('x');
+  });
+
+  it('counts DESTROY reasons, and a stream whose circuit dies is retried', async () => {
+    let n = 0;
+    const t = setup({ begin: () => (n++ === 0 ? 'hang' : 'connect') });
+    const p = t.mgr.openStream({ host: 'h', port: 80, isolationKey: 'a' }, t.sink);
+    await new Promise((r) => setTimeout(r, 5));
+    const c0 = t.circuits[0]!;
+    for (const s of c0.streams) s.onEvent({ type: 'end', reason: 5, remote: false, error: null });
+    c0.remoteDestroy(8);
+    const o = await p;
+    expect(o.attempts).toBe(2);
+    expect(t.mgr.counters.get('destroy-channel-closed')).toBe(1);
+    expect(t.mgr.counters.rows().every((r) => r.description && ['error', 'warn', 'info'].includes(r.severity))).toBe(true);
+  });
+
+  it('resolves through an exit circuit', async () => {
+    const t = setup({ begin: () => 'connect' });
+    const answers = await t.mgr.resolve('example.com', 'dns');
+    expect(answers[0]!.kind).toBe('ipv4');
+    expect(t.mgr.streamCounters.get('resolve-ok')).toBe(1);
+  });
+});
