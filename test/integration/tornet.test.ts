@@ -153,7 +153,8 @@ describe('tornet: private network of C tor daemons', () => {
 
 describe('tornet: failed bring-up', () => {
   it('times out with log tails and leaves nothing behind', async () => {
-    const err = await startTorNet({ authorities: 1, relays: 0, exits: 0, referenceClient: false, timeoutMs: 3_000 }).then(
+    const printed: string[] = [];
+    const err = await startTorNet({ authorities: 1, relays: 0, exits: 0, referenceClient: false, timeoutMs: 3_000, log: (l) => printed.push(l) }).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -161,6 +162,7 @@ describe('tornet: failed bring-up', () => {
     const message = (err as TorNetError).message;
     expect(message).toMatch(/timed out after 3000 ms/);
     expect((err as TorNetError).logTails).toMatch(/----- auth0 \(authority, pid \d+\)/);
+    expect(printed.at(-1)).toContain((err as TorNetError).logTails);
     const root = /(\/\S+\/onionplane-tornet-[^/\s]+)\//.exec(message)?.[1];
     expect(root).toBeDefined();
     expect(fs.existsSync(root!)).toBe(false);
