@@ -133,7 +133,7 @@ function authorityLines(input: TorrcInput): string[] {
   return lines;
 }
 
-function clientLines(input: TorrcInput, socksPort: number | undefined): string[] {
+function clientLines(socksPort: number | undefined): string[] {
   return [socksPort === undefined ? 'SocksPort 0' : `SocksPort ${LOOPBACK}:${socksPort}`, 'ClientUseIPv6 0'];
 }
 
@@ -160,7 +160,7 @@ export function renderTorrc(input: TorrcInput): string {
     case 'onion-service': {
       const hs = required(input.onionService, 'onionService', input.role);
       lines.push(
-        ...clientLines(input, undefined),
+        ...clientLines(undefined),
         `HiddenServiceDir ${hs.dir}`,
         `HiddenServicePort ${hs.virtualPort} ${LOOPBACK}:${hs.targetPort}`,
         // Upload results are logged at info in the rend domain; the harness waits for them.
@@ -169,7 +169,7 @@ export function renderTorrc(input: TorrcInput): string {
       break;
     }
     case 'client':
-      lines.push(...clientLines(input, required(input.socksPort, 'socksPort', input.role)));
+      lines.push(...clientLines(required(input.socksPort, 'socksPort', input.role)));
       break;
   }
   return lines.join('\n') + '\n';
