@@ -32,7 +32,7 @@ export interface CircMgrOptions {
   readonly rng?: RandomSource;
   /** Give up on a circuit build after this long (default 60 s). */
   readonly buildTimeoutMs?: number;
-  /** Wait this long for CONNECTED/RESOLVED before retrying elsewhere (default 10 s; C tor 10-15 s). */
+  /** Wait this long for CONNECTED/RESOLVED before retrying elsewhere (default 10 s; ×1.5 from the third try, as C tor). */
   readonly beginTimeoutMs?: number;
   /** A circuit takes no new streams this long after its first one (MaxCircuitDirtiness, 10 min). */
   readonly maxDirtinessMs?: number;
@@ -327,7 +327,7 @@ export class CircMgr {
       mc.streams++;
       mc.streamsTotal++;
       try {
-        const connected = await this.awaitConnected(s.value, sink, mc);
+        const connected = await this.awaitConnected(s.value, sink, mc, this.beginTimeoutFor(attempt));
         this.streamCounters.bump('streams-opened');
         return { stream: s.value, circuit: mc, connected, attempts: attempt };
       } catch (e) {
@@ -352,15 +352,20 @@ export class CircMgr {
   }
 
   /** Wait for CONNECTED (then hand events to `sink`), END, or the begin timeout. */
-  private awaitConnected(stream: Stream, sink: StreamSink, mc: ManagedCircuit): Promise<Connected> {
+  /** C tor (connection_ap_expire_beginning): 10 s for the first two tries, 15 s after that. */
+  private beginTimeoutFor(attempt: number): number {
+    return attempt <= 2 ? this.cfg.beginTimeoutMs : Math.round(this.cfg.beginTimeoutMs * 1.5);
+  }
+
+  private awaitConnected(stream: Stream, sink: StreamSink, mc: ManagedCircuit, timeoutMs = this.cfg.beginTimeoutMs): Promise<Connected> {
     return new Promise<Connected>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.streamCounters.bump('begin-timeout');
         stream.onEvent = () => undefined;
         stream.end(EndReason.TIMEOUT, this.clock());
         this.streamGone(mc);
-        reject(new StreamOpenError(EndReason.TIMEOUT, `no CONNECTED within ${this.cfg.beginTimeoutMs} ms`));
-      }, this.cfg.beginTimeoutMs);
+        reject(new StreamOpenError(EndReason.TIMEOUT, `no CONNECTED within ${timeoutMs} ms`));
+      }, timeoutMs);
       stream.onEvent = (e) => {
         if (e.type === 'connected') {
           clearTimeout(timer);
