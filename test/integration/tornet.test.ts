@@ -173,11 +173,11 @@ describe('tornet: failed bring-up', () => {
 // The CLI behind `npm run tornet`, compiled on the fly (only its own import graph) so the test does not depend
 // on a prior build. A one-authority network keeps each run to a few seconds.
 describe('tornet CLI: up / status / down, foreground interrupt, owner killed', () => {
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'onionplane-tornet-cli-'));
-  const state = path.join(work, 'state.json');
-  const roots = path.join(work, 'roots');
+  // Made in beforeAll, which vitest skips (with afterAll) when every test here is filtered out.
+  let work: string;
+  let state: string;
+  let small: string[];
   let cli: string;
-  const small = ['--authorities', '1', '--relays', '0', '--exits', '0', '--no-client', '--root', roots, '--state', state];
 
   function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
@@ -197,6 +197,9 @@ describe('tornet CLI: up / status / down, foreground interrupt, owner killed', (
   }
 
   beforeAll(async () => {
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'onionplane-tornet-cli-'));
+    state = path.join(work, 'state.json');
+    small = ['--authorities', '1', '--relays', '0', '--exits', '0', '--no-client', '--root', path.join(work, 'roots'), '--state', state];
     const out = path.join(work, 'build');
     const tsc = path.resolve('node_modules/typescript/bin/tsc');
     await new Promise<void>((resolve, reject) =>
@@ -211,7 +214,9 @@ describe('tornet CLI: up / status / down, foreground interrupt, owner killed', (
     cli = path.join(out, 'test/harness/tornet-cli.js');
   }, 60_000);
 
-  afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+  afterAll(() => {
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+  });
 
   it('up leaves a detached network that status reports and down removes', async () => {
     const up = await run(['up', '--param', 'sendme_accept_min_version=1', ...small]);
