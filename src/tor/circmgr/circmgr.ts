@@ -455,12 +455,12 @@ export class CircMgr {
     // Prefer circuits already bound to this key, then open ones, then the newest.
     all.sort((a, b) => Number(b.isolationKey === key) - Number(a.isolationKey === key) || Number(b.state === 'open') - Number(a.state === 'open') || b.id - a.id);
     for (const mc of all) {
-      if (mc.isolationKey === null && mc.state === 'building') {
-        // Claim a clean circuit still being built so concurrent requests with other keys leave it alone.
-        mc.isolationKey = key;
-      }
+      // Claim a clean circuit now (before any await), so a concurrent request with another key cannot
+      // take the same one.
+      if (mc.isolationKey === null) mc.isolationKey = key;
       try {
-        return await mc.ready;
+        const ready = await mc.ready;
+        if (ready.state === 'open' && ready.isolationKey === key) return ready;
       } catch {
         // that build failed: look further / build our own
       }

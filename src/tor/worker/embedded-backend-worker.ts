@@ -12,6 +12,9 @@ import { TorClient } from '../client/tor-client.js';
 import { embeddedConfigProblem, isEmbeddedRequest, type EmbeddedEvent, type EmbeddedTorConfig } from './messages.js';
 import { RingStreamPump } from './ring-stream-pump.js';
 
+/** Give up on an open (bootstrap, circuit builds and BEGIN retries included) after 2 minutes. */
+const OPEN_TIMEOUT_MS = 120_000;
+
 interface Pending {
   readonly id: number;
   readonly slot: number;
@@ -96,8 +99,15 @@ async function main(): Promise<void> {
       forget(p);
       post({ type: 'closed', id: p.id, reason });
     });
+    // Like C tor's SocksTimeout: a stream that cannot be attached and connected in time fails.
+    const deadline = setTimeout(() => {
+      if (p.pump || p.aborted) return;
+      p.aborted = true;
+      failOpen(p, EndReason.TIMEOUT);
+    }, OPEN_TIMEOUT_MS);
     client.openStream(targetHost(m.target), m.target.port, m.isolationKey, pump).then(
       (opened) => {
+        clearTimeout(deadline);
         if (p.aborted || !running) {
           opened.stream.end(EndReason.DONE);
           return;
@@ -107,6 +117,7 @@ async function main(): Promise<void> {
         pump.attach(opened.stream);
       },
       (e: unknown) => {
+        clearTimeout(deadline);
         if (p.aborted) return;
         failOpen(p, e instanceof StreamOpenError ? e.reason : EndReason.MISC);
       },
