@@ -16,8 +16,10 @@
 // test/harness/origin-server's deterministic content (repeated past 4 MiB), so it costs no crypto per byte.
 // Prints a table and writes bench/results/socks-compare.json.
 //
-//   npx tsc -p tsconfig.json && node dist/bench/socks-compare.js [--mb 500] [--seconds 5] [--concurrency 32]
+//   npx tsc -p tsconfig.json && node dist/bench/socks-compare.js [--mb 500] [--seconds 5] [--concurrency 32,128]
 //     [--response 100] [--rounds 1] [--only dante,onionplane] [--phases rate,bulk] [--profile] [--gso-max-segs 1|0]
+//     [--config '<extra startup.conf text for the daemon>'] [--setup '<daemon CLI command>; …' ($IF: its interface)]
+//     [--variant '<label>=<startup.conf text>' …]   more onionplane rows, e.g. 'fifo16k=session { rx-fifo-size 16k tx-fifo-size 16k }'
 //   --profile runs the daemon with --cpu-prof and prints its hottest functions and files; `show runtime`
 //   after each onionplane measurement is always kept in the JSON.
 //   --gso-max-segs N caps GSO on the client's veth end only (default 1: onionplane does not segment GSO
@@ -52,7 +54,8 @@ export const TARGETS: readonly TargetName[] = ['no-proxy', 'dante', 'microsocks'
 export interface SocksCompareOptions {
   megabytes: number;
   seconds: number;
-  concurrency: number;
+  /** Connection-rate runs at each of these numbers of connections in flight. */
+  concurrency: readonly number[];
   responseBytes: number;
   rounds: number;
   only: readonly TargetName[];
@@ -60,9 +63,16 @@ export interface SocksCompareOptions {
   gsoMaxSegs: number;
   /** Which measurements to run (a profile of one phase alone is easier to read). */
   phases: readonly ('rate' | 'bulk')[];
+  /** Extra startup.conf text for the daemon (e.g. `session { rx-fifo-size 16k }`). */
+  daemonConfig: string;
+  /** Extra CLI commands for the daemon's setup (`$IF` = its interface), e.g. `set interface rx-mode $IF polling`. */
+  daemonSetup: readonly string[];
+  /** Extra onionplane rows: the same daemon with more startup.conf text (e.g. to measure a tuning). */
+  variants: readonly { label: string; config: string }[];
 }
 
 export interface RateResult {
+  concurrency: number;
   connectionsPerSec: number;
   completed: number;
   errors: number;
@@ -70,6 +80,8 @@ export interface RateResult {
   /** Proxy CPU (all its threads and processes) per completed connection, microseconds. */
   proxyCpuUsPerConnection: number | null;
   proxyCpuPercent: number | null;
+  /** CPU of the (single-threaded) load generator: near 100 means the client, not the proxy, is the limit. */
+  clientCpuPercent: number;
   loadavg1: number;
 }
 
@@ -84,15 +96,21 @@ export interface BulkResult {
 }
 
 export interface TargetResult {
-  target: TargetName;
+  /** The kind, or `onionplane <variant>`. */
+  target: string;
+  kind: TargetName;
   proxy: string;
-  /** Best of the rounds (highest rate / throughput). */
+  /** Best over rounds and concurrency levels (highest rate / throughput). */
   rate?: RateResult;
+  /** Best of the rounds at each concurrency level. */
+  rateByConcurrency: RateResult[];
   bulk?: BulkResult;
   rounds: { rate: RateResult[]; bulk: BulkResult[] };
   error?: string;
   /** onionplane: `show runtime` after the last rate and bulk measurements. */
   runtime?: { rate?: string; bulk?: string };
+  /** onionplane with --profile: the daemon's CPU profile over all its measurements. */
+  profile?: ProfileSummary;
 }
 
 export interface SocksCompareResult {
@@ -102,7 +120,6 @@ export interface SocksCompareResult {
   targets: TargetResult[];
   /** onionplane / dante. */
   ratios: { throughput: number | null; connectionRate: number | null };
-  profile?: ProfileSummary;
 }
 
 // ---------------------------------------------------------------------------------------------- origin
@@ -190,7 +207,7 @@ async function startOrigin(hosts: readonly string[]): Promise<Origin> {
  * after a 0.5 s warm-up. Prints one JSON line.
  */
 const PY_RATE = String.raw`
-import socket, selectors, struct, sys, time, json, errno
+import socket, selectors, struct, sys, time, json, errno, os
 mode, host, port, thost, tport, conc, secs, nbytes, expect = sys.argv[1:10]
 port, tport, conc, secs, nbytes, expect = int(port), int(tport), int(conc), float(secs), int(nbytes), int(expect)
 socks = mode == 'socks'
@@ -290,7 +307,9 @@ while True:
         break
     for key, _ in sel.select(0.5):
         step(key.data)
-print(json.dumps({'completed': done, 'errors': errors, 'seconds': secs, 'errorKinds': err_kinds, 'total': done_total}))
+cpu = os.times()
+print(json.dumps({'completed': done, 'errors': errors, 'seconds': secs, 'errorKinds': err_kinds, 'total': done_total,
+                  'cpuPercent': 100 * (cpu.user + cpu.system) / (time.monotonic() - t0)}))
 `;
 
 interface ChildResult {
@@ -427,17 +446,17 @@ socks pass {
 }
 
 /** The daemon from dist/, started here (not by the test harness) so that --cpu-prof can be passed to node. */
-async function startOnionplane(ns: VethNamespace, dir: string, profileDir: string | null): Promise<Proxy> {
+async function startOnionplane(ns: VethNamespace, dir: string, profileDir: string | null, o: SocksCompareOptions): Promise<Proxy> {
   const conf = join(dir, 'startup.conf');
   const gate = join(dir, 'setup.gate');
   const cliSocket = join(dir, 'cli.sock');
-  writeFileSync(conf, `unix { nodaemon cli-listen ${cliSocket} exec ${gate} }\ntor { backend direct i-understand-this-is-not-anonymous }\n`);
+  writeFileSync(conf, `unix { nodaemon cli-listen ${cliSocket} exec ${gate} }\ntor { backend direct i-understand-this-is-not-anonymous }\n${o.daemonConfig}\n`);
   writeFileSync(
     gate,
     `create host-interface name ${ns.host}
 set interface state host-${ns.host} up
 set interface ip address host-${ns.host} ${OP_ADDR}/24
-tor client enable port ${OP_PORT}
+${o.daemonSetup.map((c) => `${c.replaceAll('$IF', `host-${ns.host}`)}\n`).join('')}tor client enable port ${OP_PORT}
 `,
   );
   const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
@@ -482,7 +501,7 @@ tor client enable port ${OP_PORT}
   };
 }
 
-async function startProxy(name: TargetName, ns: VethNamespace, dir: string, profileDir: string | null): Promise<Proxy> {
+async function startProxy(name: TargetName, ns: VethNamespace, dir: string, profileDir: string | null, o: SocksCompareOptions): Promise<Proxy> {
   switch (name) {
     case 'no-proxy':
       return { name, address: null, pid: null, describe: 'client → origin over the veth (kernel TCP)', stop: async () => undefined };
@@ -494,24 +513,25 @@ async function startProxy(name: TargetName, ns: VethNamespace, dir: string, prof
     case 'microsocks':
       return startChildProxy(name, 'microsocks', ['-i', KERNEL_ADDR, '-p', String(MICROSOCKS_PORT)], MICROSOCKS_PORT, ns, 'microsocks');
     case 'onionplane':
-      return startOnionplane(ns, dir, profileDir);
+      return startOnionplane(ns, dir, profileDir, o);
   }
 }
 
 // ---------------------------------------------------------------------------------------- measuring
 
-async function measureRate(ns: VethNamespace, proxy: Proxy, origin: Origin, o: SocksCompareOptions): Promise<RateResult> {
+async function measureRate(ns: VethNamespace, proxy: Proxy, origin: Origin, o: SocksCompareOptions, concurrency: number): Promise<RateResult> {
   const args = proxy.address
     ? ['socks', proxy.address.host, proxy.address.port, '127.0.0.1', origin.port]
     : ['direct', KERNEL_ADDR, origin.port, '0.0.0.0', 0];
   const expect = responseHeader(o.responseBytes).length + o.responseBytes;
-  const argv = ['netns', 'exec', ns.netns, 'python3', '-c', PY_RATE, ...[...args, o.concurrency, o.seconds, o.responseBytes, expect].map(String)];
+  const argv = ['netns', 'exec', ns.netns, 'python3', '-c', PY_RATE, ...[...args, concurrency, o.seconds, o.responseBytes, expect].map(String)];
   const m = await withCpu(proxy.pid, () => run('ip', argv, (o.seconds + 30) * 1000));
   const r = m.value;
   if (r.code !== 0) throw new Error(`rate client exited ${r.code}: ${r.stderr.trim()}`);
-  const j = JSON.parse(r.stdout.trim()) as { completed: number; errors: number; seconds: number; errorKinds: Record<string, number> };
+  const j = JSON.parse(r.stdout.trim()) as { completed: number; errors: number; seconds: number; errorKinds: Record<string, number>; cpuPercent: number };
   if (j.errors > 0) console.error(`  ${proxy.name}: ${j.errors} failed connections: ${JSON.stringify(j.errorKinds)}`);
   return {
+    concurrency,
     connectionsPerSec: j.completed / j.seconds,
     completed: j.completed,
     errors: j.errors,
@@ -519,6 +539,7 @@ async function measureRate(ns: VethNamespace, proxy: Proxy, origin: Origin, o: S
     // The client runs ~seconds + warm-up + drain; CPU over the whole run per connection overall.
     proxyCpuUsPerConnection: m.cpuSec === null ? null : ((m.cpuSec / m.wallSec) * j.seconds * 1e6) / Math.max(1, j.completed),
     proxyCpuPercent: m.cpuSec === null ? null : (100 * m.cpuSec) / m.wallSec,
+    clientCpuPercent: Math.round(j.cpuPercent),
     loadavg1: m.load,
   };
 }
@@ -614,7 +635,6 @@ async function versions(): Promise<Record<string, string>> {
 
 export async function runSocksCompare(o: SocksCompareOptions): Promise<SocksCompareResult> {
   const dir = mkdtempSync(join(tmpdir(), 'socks-compare-'));
-  const profileDir = o.profile ? join(dir, 'profile') : null;
   const ns = await createVethNamespace('opsc', { peerAddress: `${CLIENT_ADDR}/24` });
   let origin: Origin | undefined;
   const results: TargetResult[] = [];
@@ -627,44 +647,62 @@ export async function runSocksCompare(o: SocksCompareOptions): Promise<SocksComp
     await runCommand('sysctl', ['-qw', `net.ipv6.conf.${ns.host}.disable_ipv6=1`]);
     await addAddress(ns.host, `${KERNEL_ADDR}/24`);
     origin = await startOrigin(['127.0.0.1', KERNEL_ADDR]);
-    for (const name of o.only) {
-      const t: TargetResult = { target: name, proxy: '', rounds: { rate: [], bulk: [] } };
+    const specs: { target: string; kind: TargetName; config: string }[] = o.only.map((kind) => ({ target: kind, kind, config: o.daemonConfig }));
+    if (o.only.includes('onionplane')) {
+      for (const v of o.variants) specs.push({ target: `onionplane ${v.label}`, kind: 'onionplane', config: `${o.daemonConfig}\n${v.config}` });
+    }
+    for (const [i, spec] of specs.entries()) {
+      const t: TargetResult = { target: spec.target, kind: spec.kind, proxy: '', rateByConcurrency: [], rounds: { rate: [], bulk: [] } };
       results.push(t);
+      const profileDir = o.profile && spec.kind === 'onionplane' ? join(dir, `profile-${i}`) : null;
       let proxy: Proxy | undefined;
       try {
-        proxy = await startProxy(name, ns, dir, profileDir);
-        t.proxy = proxy.describe;
+        proxy = await startProxy(spec.kind, ns, dir, profileDir, { ...o, daemonConfig: spec.config });
+        t.proxy = proxy.describe + (spec.config.trim() ? ` + ${spec.config.trim().replace(/\s+/g, ' ')}` : '');
         for (let round = 0; round < o.rounds; round++) {
           await proxy.runtime?.();
+          const line: string[] = [];
           if (o.phases.includes('rate')) {
-            t.rounds.rate.push(await measureRate(ns, proxy, origin, o));
+            for (const c of o.concurrency) {
+              const r = await measureRate(ns, proxy, origin, o, c);
+              t.rounds.rate.push(r);
+              line.push(`${r.connectionsPerSec.toFixed(0)} conn/s @${c}`);
+              await sleep(300);
+            }
             if (proxy.runtime) (t.runtime ??= {}).rate = await proxy.runtime();
-            await sleep(500);
           }
           if (o.phases.includes('bulk')) {
-            t.rounds.bulk.push(await measureBulk(ns, proxy, origin, o));
+            const b = await measureBulk(ns, proxy, origin, o);
+            t.rounds.bulk.push(b);
+            line.push(`${b.mbPerSec.toFixed(1)} MB/s`);
             if (proxy.runtime) (t.runtime ??= {}).bulk = await proxy.runtime();
           }
-          const r = t.rounds.rate.at(-1);
-          const b = t.rounds.bulk.at(-1);
-          console.error(`  ${name} round ${round + 1}: ${r ? r.connectionsPerSec.toFixed(0) : '-'} conn/s, ${b ? b.mbPerSec.toFixed(1) : '-'} MB/s`);
+          console.error(`  ${spec.target} round ${round + 1}: ${line.join(', ')}`);
         }
-        if (t.rounds.rate.length > 0) t.rate = t.rounds.rate.reduce((a, b) => (b.connectionsPerSec > a.connectionsPerSec ? b : a));
+        const best = (xs: RateResult[]) => xs.reduce((a, b) => (b.connectionsPerSec > a.connectionsPerSec ? b : a));
+        for (const c of o.concurrency) {
+          const at = t.rounds.rate.filter((r) => r.concurrency === c);
+          if (at.length > 0) t.rateByConcurrency.push(best(at));
+        }
+        if (t.rounds.rate.length > 0) t.rate = best(t.rounds.rate);
         if (t.rounds.bulk.length > 0) t.bulk = t.rounds.bulk.reduce((a, b) => (b.mbPerSec > a.mbPerSec ? b : a));
       } catch (e) {
         t.error = (e as Error).message;
-        console.error(`  ${name}: ${t.error}`);
+        console.error(`  ${spec.target}: ${t.error}`);
       } finally {
         await proxy?.stop();
+      }
+      if (profileDir) {
+        const p = summarizeProfiles(profileDir);
+        if (p) t.profile = p;
       }
     }
   } finally {
     await origin?.stop();
     await ns.close();
   }
-  const profile = profileDir ? summarizeProfiles(profileDir) : undefined;
   rmSync(dir, { recursive: true, force: true });
-  const get = (n: TargetName) => results.find((r) => r.target === n);
+  const get = (n: string) => results.find((r) => r.target === n);
   const op = get('onionplane');
   const dante = get('dante');
   const ratio = (a?: number, b?: number): number | null => (a !== undefined && b !== undefined && b > 0 ? a / b : null);
@@ -677,45 +715,51 @@ export async function runSocksCompare(o: SocksCompareOptions): Promise<SocksComp
       throughput: ratio(op?.bulk?.mbPerSec, dante?.bulk?.mbPerSec),
       connectionRate: ratio(op?.rate?.connectionsPerSec, dante?.rate?.connectionsPerSec),
     },
-    ...(profile ? { profile } : {}),
   };
+}
+
+function formatProfile(target: string, p: ProfileSummary): string[] {
+  const out = [`${target}: daemon CPU profile (${p.files.length} threads, ${p.totalMs} ms sampled, idle excluded), self time by file:`];
+  for (const f of p.topFiles.slice(0, 10)) out.push(`  ${f.percent.toFixed(1).padStart(5)}%  ${f.file}`);
+  out.push('by function:');
+  for (const f of p.topFunctions.slice(0, 16)) out.push(`  ${f.percent.toFixed(1).padStart(5)}%  ${f.name}`);
+  for (const t of p.threads) {
+    out.push(`thread ${t.file}: ${t.busyMs} ms busy; top: ${t.top.slice(0, 5).map((x) => `${x.name.split(' ')[0]} ${x.selfMs}`).join(', ')}`);
+  }
+  return out;
 }
 
 export function formatSocksCompare(r: SocksCompareResult): string {
   const o = r.options;
-  const head = ['target', 'conn/s', 'errors', 'proxy µs CPU/conn', `MB/s (${o.megabytes} MB)`, 'proxy CPU-s/GB', 'proxy CPU % (rate, bulk)'];
+  const head = ['target', ...o.concurrency.map((c) => `conn/s @${c}`), 'client CPU %', 'errors', 'µs CPU/conn', `MB/s (${o.megabytes} MB)`, 'CPU-s/GB', 'CPU % rate, bulk'];
+  const n = (x: number | null | undefined, d: number) => (x === null || x === undefined ? '-' : x.toFixed(d));
   const rows: string[][] = r.targets.map((t) =>
     t.error
-      ? [t.target, 'failed', '', '', '', '', t.error.split('\n')[0]!.slice(0, 60)]
+      ? [t.target, 'failed', ...o.concurrency.slice(1).map(() => ''), '', '', '', '', '', t.error.split('\n')[0]!.slice(0, 60)]
       : [
           t.target,
-          t.rate ? t.rate.connectionsPerSec.toFixed(0) : '-',
-          t.rate ? String(t.rate.errors) : '-',
-          t.rate?.proxyCpuUsPerConnection != null ? t.rate.proxyCpuUsPerConnection.toFixed(0) : '-',
-          t.bulk ? t.bulk.mbPerSec.toFixed(1) : '-',
-          t.bulk?.proxyCpuSecPerGB != null ? t.bulk.proxyCpuSecPerGB.toFixed(2) : '-',
-          `${t.rate?.proxyCpuPercent != null ? t.rate.proxyCpuPercent.toFixed(0) : '-'}, ${t.bulk?.proxyCpuPercent != null ? t.bulk.proxyCpuPercent.toFixed(0) : '-'}`,
+          ...o.concurrency.map((c) => n(t.rateByConcurrency.find((x) => x.concurrency === c)?.connectionsPerSec, 0)),
+          n(t.rate?.clientCpuPercent, 0),
+          String(t.rounds.rate.reduce((a, x) => a + x.errors, 0)),
+          n(t.rate?.proxyCpuUsPerConnection, 0),
+          n(t.bulk?.mbPerSec, 1),
+          n(t.bulk?.proxyCpuSecPerGB, 2),
+          `${n(t.rate?.proxyCpuPercent, 0)}, ${n(t.bulk?.proxyCpuPercent, 0)}`,
         ],
   );
   const all = [head, ...rows];
   const w = head.map((_, i) => Math.max(...all.map((row) => (row[i] ?? '').length)));
   const line = (row: string[]) => row.map((c, i) => (i === 0 || i === row.length - 1 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
   const out = [
-    `SOCKS5 over veth (client end gso_max_segs ${o.gsoMaxSegs > 0 ? o.gsoMaxSegs : 'default'}): rate = ${o.concurrency} concurrent, handshake + CONNECT + ${o.responseBytes}-byte response + close, ${o.seconds} s; bulk = one curl stream; best of ${o.rounds}`,
+    `SOCKS5 over one veth (client end gso_max_segs ${o.gsoMaxSegs > 0 ? o.gsoMaxSegs : 'default'}), best of ${o.rounds} round(s)`,
+    `  rate: N connections in flight, each greeting + CONNECT + ${o.responseBytes}-byte HTTP response + close, ${o.seconds} s window`,
+    `  bulk: one curl --socks5-hostname stream of ${o.megabytes} MB; CPU columns: the proxy's processes (µs at its best rate)`,
     line(head),
     ...rows.map(line),
   ];
   const f = (x: number | null) => (x === null ? 'n/a' : x.toFixed(2));
   out.push(`onionplane / dante: throughput ${f(r.ratios.throughput)}, connection rate ${f(r.ratios.connectionRate)} (goal >= 1)`);
-  if (r.profile) {
-    out.push(`daemon CPU profile (${r.profile.files.length} threads, ${r.profile.totalMs} ms sampled, idle excluded), self time by file:`);
-    for (const f2 of r.profile.topFiles.slice(0, 12)) out.push(`  ${f2.percent.toFixed(1).padStart(5)}%  ${f2.file}`);
-    out.push('by function:');
-    for (const f2 of r.profile.topFunctions.slice(0, 20)) out.push(`  ${f2.percent.toFixed(1).padStart(5)}%  ${f2.name}`);
-    for (const t of r.profile.threads) {
-      out.push(`thread ${t.file}: ${t.busyMs} ms busy; top: ${t.top.slice(0, 5).map((x) => `${x.name.split(' ')[0]} ${x.selfMs}`).join(', ')}`);
-    }
-  }
+  for (const t of r.targets) if (t.profile) out.push(...formatProfile(t.target, t.profile));
   return out.join('\n');
 }
 
@@ -732,7 +776,10 @@ function parseArgs(argv: readonly string[]): SocksCompareOptions {
   return {
     megabytes: Number(arg('mb', '500')),
     seconds: Number(arg('seconds', '5')),
-    concurrency: Number(arg('concurrency', '32')),
+    concurrency: arg('concurrency', '32,128')
+      .split(',')
+      .map(Number)
+      .filter((c) => Number.isInteger(c) && c > 0),
     responseBytes: Number(arg('response', '100')),
     rounds: Number(arg('rounds', '1')),
     only: only as TargetName[],
@@ -741,6 +788,18 @@ function parseArgs(argv: readonly string[]): SocksCompareOptions {
     phases: arg('phases', 'rate,bulk')
       .split(',')
       .filter((p): p is 'rate' | 'bulk' => p === 'rate' || p === 'bulk'),
+    daemonConfig: arg('config', ''),
+    daemonSetup: arg('setup', '')
+      .split(';')
+      .map((c) => c.trim())
+      .filter((c) => c.length > 0),
+    variants: argv.flatMap((a, i) => {
+      if (a !== '--variant' || argv[i + 1] === undefined) return [];
+      const v = argv[i + 1]!;
+      const eq = v.indexOf('=');
+      if (eq <= 0) throw new Error(`--variant label=<startup.conf text>, got ${v}`);
+      return [{ label: v.slice(0, eq), config: v.slice(eq + 1) }];
+    }),
   };
 }
 
