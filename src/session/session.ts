@@ -81,6 +81,14 @@ export class Session {
     return n;
   }
 
+  /** Drops up to `len` received bytes without copying them (sinks, or after `rxFifo.peek`); returns how many. */
+  discard(len: number): number {
+    const n = this.conn.rxFifo.dequeueDrop(len);
+    if (this.conn.rxFifo.isEmpty) this.conn.rxFifo.unsetEvent();
+    if (n > 0) this.owner.kick();
+    return n;
+  }
+
   /** Queues up to `len` bytes for sending; returns how many fitted. */
   write(src: Uint8Array, off = 0, len = src.length - off): number {
     const n = this.conn.txFifo.enqueue(src, off, len);

@@ -22,6 +22,12 @@ export interface TcpConfig {
   maxSynRetransmits: number;
   /** Delayed-ACK timeout (RFC 5681 §4.2 requires < 500 ms); 0 acknowledges every segment at once. */
   delayedAckMs: number;
+  /**
+   * When segments arrive as a vector (`input` with NO_FLUSH), ACK at once only after this many full-sized
+   * segments are unacknowledged (a GSO super-frame counts 2); otherwise one ACK after the vector. 0: ACK as
+   * the segment-at-a-time path does.
+   */
+  ackCoalesceSegments: number;
   /** TIME-WAIT duration (2·MSL in RFC 9293; short by default for a gateway). */
   timeWaitMs: number;
   /** How long FIN-WAIT-2 may last after the application closed (no more data can be delivered). */
@@ -58,6 +64,7 @@ export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
   maxRetransmits: 12,
   maxSynRetransmits: 5,
   delayedAckMs: 40,
+  ackCoalesceSegments: 4,
   timeWaitMs: 2000,
   finWait2Ms: 30_000,
   synBacklog: 1024,
@@ -83,6 +90,7 @@ export function resolveTcpConfig(overrides: Partial<TcpConfig> = {}): TcpConfig 
   check(c.ccAlgo === 'cubic' || c.ccAlgo === 'newreno', `unknown cc-algo ${String(c.ccAlgo)}`);
   check(c.minRtoMs > 0 && c.minRtoMs <= c.initialRtoMs && c.initialRtoMs <= c.maxRtoMs, 'rto bounds must satisfy 0 < min ≤ initial ≤ max');
   check(c.delayedAckMs >= 0 && c.delayedAckMs < 500, 'delayedAckMs must be in [0, 500)');
+  check(c.ackCoalesceSegments >= 0 && c.ackCoalesceSegments <= 64, 'ackCoalesceSegments must be in [0, 64]');
   check(c.synBacklog >= 1 && c.maxConnections >= 1, 'synBacklog and maxConnections must be ≥ 1');
   check(c.ephemeralPortMin >= 1 && c.ephemeralPortMin <= c.ephemeralPortMax && c.ephemeralPortMax <= 65535, 'bad ephemeral port range');
   check(c.initialCwndSegments >= 1 && c.maxOooSegments >= 1, 'initialCwndSegments and maxOooSegments must be ≥ 1');

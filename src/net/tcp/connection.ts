@@ -32,6 +32,8 @@ export interface TcpConnectionContext {
   schedule(conn: TcpConnection): void;
   /** Queue the connection for the next flush (app requests, window updates). */
   markPending(conn: TcpConnection): void;
+  /** True while the stack takes a vector of segments: output waits for the flush after it (ACK per vector). */
+  readonly deferOutput: boolean;
   /** Remove from the connection table (final). */
   release(conn: TcpConnection): void;
 }
@@ -44,6 +46,8 @@ const F_FIN_SENT = 1 << 3; // our FIN has been sent at least once (finSeq valid)
 const F_FIN_RCVD = 1 << 4; // the peer's FIN has been processed
 const F_APP_CLOSED = 1 << 5; // close(): the app will not read any more
 const F_ACK_NOW = 1 << 6;
+/** Timestamp ticks a segment may lag TS.Recent and still pass PAWS (Linux: TCP_PAWS_WINDOW). */
+const PAWS_SLACK = 1;
 const F_PENDING = 1 << 7; // in the stack's pending list
 const F_FIN_OOO = 1 << 8; // a FIN beyond rcvNxt was seen (rcvFinSeq valid)
 const F_RECOVERY = 1 << 9; // in fast recovery
@@ -316,7 +320,11 @@ export class TcpConnection implements TimerOwner {
   input(seg: TcpView, o: TcpOptions, now: number): void {
     if (this.state === TcpState.SynSent) this.inputSynSent(seg, o, now);
     else this.inputSynchronized(seg, o, now);
-    if (!(this.flags & F_RELEASED)) this.output(now);
+    if (this.flags & F_RELEASED) return;
+    // In a vector, ACKs wait for the flush after it unless enough full-sized segments are unacknowledged
+    // (config ackCoalesceSegments): fewer ACKs, yet the sender stays ACK-clocked.
+    if (this.ctx.deferOutput && this.segsUnacked < this.ctx.config.ackCoalesceSegments) this.ctx.markPending(this);
+    else this.output(now);
   }
 
   private inputSynSent(seg: TcpView, o: TcpOptions, now: number): void {
@@ -376,8 +384,10 @@ export class TcpConnection implements TimerOwner {
     let dataOff = seg.payloadOffset;
     let dataLen = seg.payloadLen;
 
-    // PAWS (RFC 7323 §5.3).
-    if ((this.flags & F_TS) && o.tsPresent && !(fl & TcpFlag.RST) && seqLt(o.tsVal, this.tsRecent)) {
+    // PAWS (RFC 7323 §5.3) with Linux's slack: a timestamp one tick old passes (TCP_PAWS_WINDOW), and so do
+    // pure ACKs (a reordered ACK carries no data to protect, and dropping it would lose its SACK blocks).
+    const pureAck = dataLen === 0 && !(fl & (TcpFlag.RST | TcpFlag.SYN | TcpFlag.FIN));
+    if ((this.flags & F_TS) && o.tsPresent && !(fl & TcpFlag.RST) && !pureAck && ((this.tsRecent - o.tsVal) | 0) > PAWS_SLACK) {
       this.count(TcpCounter.PawsReject);
       this.flags |= F_ACK_NOW;
       return;

@@ -171,8 +171,17 @@ export class TcpStack implements TcpConnectionContext {
     if (conn !== null) {
       const isSyn = (v.flags & (TcpFlag.SYN | TcpFlag.ACK | TcpFlag.RST)) === TcpFlag.SYN;
       if (!(isSyn && conn.canRecycleTimeWait(v, o))) {
-        conn.input(v, o, now);
-        if (!(flags & TcpInputFlag.NO_FLUSH)) this.flush(now);
+        if (flags & TcpInputFlag.NO_FLUSH) {
+          this.deferOutput = true;
+          try {
+            conn.input(v, o, now);
+          } finally {
+            this.deferOutput = false;
+          }
+        } else {
+          conn.input(v, o, now);
+          this.flush(now);
+        }
         return;
       }
       c[TcpCounter.TimeWaitRecycled]++;
@@ -359,6 +368,9 @@ export class TcpStack implements TcpConnectionContext {
     const d = conn.nextDeadline();
     if (d !== Infinity) this.timers.schedule(conn, d);
   }
+
+  /** See TcpConnectionContext.deferOutput: set by `input` with NO_FLUSH. */
+  deferOutput = false;
 
   markPending(conn: TcpConnection): void {
     if (conn.pending || conn.isReleased) return;
