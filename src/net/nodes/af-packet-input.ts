@@ -212,8 +212,8 @@ export function afPacketInputNode(net: NetMain): InputNodeDesc {
     errors: [
       { name: 'no-buffers', description: 'buffer allocation failure', severity: 'error' },
       { name: 'interface-down', description: 'interface is admin down', severity: 'warn' },
-      { name: 'gso-unsupported', description: 'oversized frame that is not a TCPv4 GSO super-frame', severity: 'error' },
-      { name: 'gso-segmented', description: 'GSO super-frames segmented in software (RX fault injection on)', severity: 'info' },
+      { name: 'gso-unsupported', description: 'oversized frame, not TCPv4 GSO', severity: 'error' },
+      { name: 'gso-segmented', description: 'GSO frames segmented in software', severity: 'info' },
     ],
     formatTrace: (r) => {
       const t = r as AfPacketInputTrace;
