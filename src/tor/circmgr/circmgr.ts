@@ -301,8 +301,11 @@ export class CircMgr {
     const avoid = new Set<string>();
     let lastReason: number = EndReason.MISC;
     let lastWhy = 'no attempt';
-    for (let attempt = 1; attempt <= this.cfg.maxStreamAttempts; attempt++) {
-      if (attempt > 1) this.streamCounters.bump('retried');
+    // As in C tor, a stream waits through failed circuit builds (bounded here by a count; the caller
+    // bounds the time); only BEGIN attempts count against maxStreamAttempts.
+    let attempt = 0;
+    let buildFailures = 0;
+    while (attempt < this.cfg.maxStreamAttempts) {
       let mc: ManagedCircuit;
       try {
         mc = await this.circuitFor(req.port, req.isolationKey, avoid);
@@ -313,8 +316,11 @@ export class CircMgr {
           lastReason = EndReason.NOROUTE;
         }
         if (e instanceof CircuitBuildError && (e.counter === 'no-netdir' || e.counter.startsWith('path-'))) break;
+        if (++buildFailures >= MAX_BUILD_FAILURES_PER_STREAM) break;
         continue;
       }
+      attempt++;
+      if (attempt > 1) this.streamCounters.bump('retried');
       const s = mc.circ!.beginStream(req.host, req.port, { freeSpace: sink.freeSpace, flags: req.flags ?? 0 }, this.clock());
       if (!s.ok) {
         this.streamCounters.bump('begin-refused-local');
@@ -681,6 +687,9 @@ export class CircMgr {
     if (this.recentFailures.length > 16) this.recentFailures.shift();
   }
 }
+
+/** Circuit builds a stream waits through before it fails. */
+const MAX_BUILD_FAILURES_PER_STREAM = 8;
 
 /** How long a relay we failed to extend to is left out of new paths. */
 const UNREACHABLE_AVOID_MS = 5 * 60_000;

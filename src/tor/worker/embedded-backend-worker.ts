@@ -5,8 +5,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { RingTable } from '../../backend/ring-table.js';
 import type { BackendRequest, BackendWorkerData, ResolveAnswer, StreamTarget } from '../../backend/interface.js';
+import { toResolveAnswer } from './resolve-answer.js';
 import { EndReason } from '../cell/relay/end.js';
-import type { ResolvedAnswer } from '../cell/relay/resolve.js';
 import { StreamOpenError } from '../circmgr/circmgr.js';
 import { TorClient } from '../client/tor-client.js';
 import { embeddedConfigProblem, isEmbeddedRequest, type EmbeddedEvent, type EmbeddedTorConfig } from './messages.js';
@@ -24,23 +24,6 @@ interface Pending {
 
 function post(e: EmbeddedEvent): void {
   parentPort!.postMessage(e);
-}
-
-function ipText(b: Uint8Array): string {
-  if (b.length === 4) return [...b].join('.');
-  const parts: string[] = [];
-  for (let i = 0; i < 16; i += 2) parts.push(((b[i]! << 8) | b[i + 1]!).toString(16));
-  return parts.join(':');
-}
-
-/** The first usable answer of a RESOLVED cell, in the contract's shape. */
-export function toResolveAnswer(answers: readonly ResolvedAnswer[], mode: 'forward' | 'reverse'): ResolveAnswer {
-  for (const a of answers) {
-    if (mode === 'forward' && a.kind === 'ipv4') return { kind: 'ipv4', addr: ipText(a.addr) };
-    if (mode === 'forward' && a.kind === 'ipv6') return { kind: 'ipv6', addr: ipText(a.addr) };
-    if (mode === 'reverse' && a.kind === 'hostname') return { kind: 'host', host: a.hostname };
-  }
-  return { kind: 'error' };
 }
 
 function targetHost(t: StreamTarget): string {

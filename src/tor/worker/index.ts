@@ -2,3 +2,4 @@
 export * from './messages.js';
 export * from './ring-stream-pump.js';
 export * from './embedded-backend.js';
+export * from './resolve-answer.js';
