@@ -29,20 +29,20 @@ export function torApiBackend(tor: TorMain): TorApiBackend {
     },
     status: () => {
       const b = tor.backend;
-      const m = b?.managedStatus();
+      const boot = b?.bootstrap();
       let up = tor.totalUp;
       let down = tor.totalDown;
       for (const st of tor.streams.values()) {
         up += st.bytesUp;
         down += st.bytesDown;
       }
-      const percent = m ? (m.bootstrap?.progress ?? 0) : b?.state === 'ready' ? 100 : 0;
+      const percent = boot ? boot.percent : b?.state === 'ready' ? 100 : 0;
       refresh();
       return {
         enabled: tor.config.enabled,
         bootstrapped: percent >= 100,
         bootstrapPercent: percent,
-        bootstrapPhase: m?.bootstrap ? `${m.bootstrap.tag}: ${m.bootstrap.summary}` : (b?.state ?? 'stopped'),
+        bootstrapPhase: boot ? `${boot.tag}: ${boot.summary}` : (b?.state ?? 'stopped'),
         backend: b?.name ?? tor.config.backend.kind,
         circuits: circuits.length,
         streams: tor.streams.size,
@@ -66,7 +66,7 @@ export function torApiBackend(tor: TorMain): TorApiBackend {
       }),
     circuits: (): TorCircuitInfo[] => {
       refresh();
-      return circuits.map((c) => ({ circuitId: Number(c.id) || 0, state: c.state, hops: c.path, streams: 0, ageSeconds: c.ageSeconds, purpose: c.purpose }));
+      return circuits.map((c) => ({ circuitId: Number(c.id) || 0, state: c.state, hops: c.path, streams: c.streams ?? 0, ageSeconds: c.ageSeconds, purpose: c.purpose }));
     },
     newnym: () => tor.newnym(),
     showDestinations: () => !tor.config.safeLogging,

@@ -9,6 +9,7 @@ import type { BackendEvent, StreamBackend } from '../../src/backend/interface.js
 import { RingTable } from '../../src/backend/ring-table.js';
 import type { SubsystemLogger } from '../../src/core/log.js';
 import { ManagedTor, type ManagedTorStatus } from '../../src/tor-daemon/tor-process.js';
+import { startEmbeddedBackend, type EmbeddedTorBackend } from '../../src/tor/worker/embedded-backend.js';
 import type { BackendChoice, TorConfig } from './config.js';
 
 export function describeBackend(b: BackendChoice): string {
@@ -34,6 +35,7 @@ export class BackendHandle {
   readonly table: RingTable;
   backend?: StreamBackend;
   managed?: ManagedTor;
+  embedded?: EmbeddedTorBackend;
   /** Set by the worker's `ready`/`fatal`. */
   state: 'starting' | 'ready' | 'failed' | 'closed' = 'starting';
   failure?: string;
@@ -106,13 +108,35 @@ export class BackendHandle {
         listen(startExternalBackend(this.table, { socksHost: '127.0.0.1', socksPort: tor.status.socksPort! }));
         return;
       }
-      case 'embedded':
-        throw new Error('backend embedded: the embedded Tor client is not wired into this build yet; use backend managed or external');
+      case 'embedded': {
+        mkdirSync(this.config.dataDir, { recursive: true, mode: 0o700 });
+        mkdirSync(this.config.cacheDir, { recursive: true, mode: 0o700 });
+        const e = startEmbeddedBackend(this.table, {
+          dirAuthorities: this.config.dirAuthorities.map((l) => l.replace(/^DirAuthority\s+/, '')),
+          testNetwork: this.config.testNetwork,
+          dataDir: this.config.dataDir,
+          cacheDir: this.config.cacheDir,
+          safeLogging: this.config.safeLogging,
+        });
+        this.embedded = e;
+        e.onLog((line) => this.log.info(`embedded tor: ${line}`));
+        listen(e);
+        return;
+      }
     }
   }
 
   managedStatus(): ManagedTorStatus | undefined {
     return this.managed ? { ...this.managed.status } : undefined;
+  }
+
+  /** Bootstrap progress as C tor reports it, for backends that have phases (managed, embedded). */
+  bootstrap(): { percent: number; tag: string; summary: string } | undefined {
+    const m = this.managed?.status.bootstrap;
+    if (m) return { percent: m.progress, tag: m.tag, summary: m.summary };
+    const e = this.embedded?.bootstrap;
+    if (e) return { percent: e.percent, tag: e.tag, summary: e.summary };
+    return undefined;
   }
 
   async close(): Promise<void> {

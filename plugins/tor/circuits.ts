@@ -11,6 +11,8 @@ export interface CircuitRow {
   path: string[];
   purpose: string;
   ageSeconds: number;
+  /** Streams on it now, where the backend says. */
+  streams?: number;
 }
 
 const STATE: Record<string, CircuitRow['state']> = {
@@ -24,6 +26,18 @@ const STATE: Record<string, CircuitRow['state']> = {
 
 /** Undefined when the backend cannot say. */
 export async function listCircuits(b: BackendHandle | undefined): Promise<CircuitRow[] | undefined> {
+  if (b?.embedded) {
+    const status = await b.embedded.status();
+    if (!status) return undefined;
+    return status.circuits.map((c) => ({
+      id: String(c.id),
+      state: c.state === 'open' ? 'open' : c.state === 'closed' ? 'closed' : 'building',
+      path: c.path,
+      purpose: `${c.purpose}${c.isolation ? ` [${c.isolation.slice(0, 8)}]` : ''}${c.retired ? ' (retired)' : ''}`,
+      ageSeconds: c.ageMs / 1000,
+      streams: c.streams,
+    }));
+  }
   const control = b?.managed?.controlClient;
   if (!control) return undefined;
   const text = (await control.getinfo('circuit-status')).get('circuit-status') ?? '';

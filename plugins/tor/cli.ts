@@ -33,6 +33,13 @@ export async function formatStatus(tor: TorMain): Promise<string> {
     const phase = m.bootstrap ? `${m.bootstrap.progress}% (${m.bootstrap.tag}): ${m.bootstrap.summary}` : 'not started';
     lines.push(`  bootstrap: ${phase}`);
     lines.push(`  managed tor: ${m.state}${m.pid ? `, pid ${m.pid}` : ''}${m.torVersion ? `, tor ${m.torVersion}` : ''}, restarts ${m.restarts}${m.lastError ? `, last error: ${m.lastError}` : ''}`);
+  } else if (b?.embedded) {
+    const boot = b.bootstrap();
+    lines.push(`  bootstrap: ${boot ? `${boot.percent}% (${boot.tag}): ${boot.summary}` : 'starting'}`);
+    const st = await b.embedded.status();
+    const c = st?.consensus;
+    lines.push(`  consensus: ${c ? `${c.liveness}, ${c.relays} relays, valid-after ${c.validAfter}, fresh-until ${c.freshUntil}, valid-until ${c.validUntil}` : 'none yet'}`);
+    if (st) lines.push(`  circuits: ${st.circuits.filter((x) => x.state === 'open').length} open, guards ${st.guards.length}`);
   } else if (b) lines.push(`  bootstrap: ${b.state === 'ready' ? 'done (the backend does not report phases)' : b.state}`);
   lines.push(`  listener: ${tor.listener ? `${c.socksAddress ? ip4ToString(c.socksAddress) : '*'}:${c.socksPort} (SOCKS4, SOCKS4a, SOCKS5)` : 'none'}`);
   let up = tor.totalUp;
@@ -102,8 +109,12 @@ export function registerTorCommands(main: Main, tor: TorMain): void {
       input.expectEnd();
       const rows = await listCircuits(tor.backend);
       if (!rows) return `backend ${tor.backend?.name ?? 'none'} does not report circuits`;
-      const lines = [`${padLeft('ID', 6)}  ${padRight('State', 9)} ${padLeft('Age', 7)}  ${padRight('Purpose', 14)} Path`];
-      for (const r of rows) lines.push(`${padLeft(r.id, 6)}  ${padRight(r.state, 9)} ${padLeft(duration(r.ageSeconds * 1000), 7)}  ${padRight(r.purpose, 14)} ${r.path.join(' > ')}`);
+      const lines = [`${padLeft('ID', 6)}  ${padRight('State', 9)} ${padLeft('Age', 7)} ${padLeft('Streams', 7)}  ${padRight('Purpose', 24)} Path`];
+      for (const r of rows) {
+        lines.push(
+          `${padLeft(r.id, 6)}  ${padRight(r.state, 9)} ${padLeft(duration(r.ageSeconds * 1000), 7)} ${padLeft(r.streams === undefined ? '-' : String(r.streams), 7)}  ${padRight(r.purpose, 24)} ${r.path.join(' > ')}`,
+        );
+      }
       return lines.join('\n');
     },
   });

@@ -232,6 +232,11 @@ export class TorMain implements StreamHost {
 
   /** New circuits for new streams; false when the backend cannot. */
   async newnym(): Promise<boolean> {
+    const embedded = this.backendHandle?.embedded;
+    if (embedded) {
+      embedded.newnym();
+      return true;
+    }
     const control = this.backendHandle?.managed?.controlClient;
     if (control) {
       await control.command('SIGNAL NEWNYM');
