@@ -337,7 +337,7 @@ function run(file: string, args: readonly string[], timeoutMs: number): Promise<
 
 const CLK_TCK = 100;
 
-/** utime+stime (ticks) of `pid` and all its descendants that are alive now. */
+/** CPU ticks of `pid` and its descendants: those alive now, plus the reaped ones through cutime/cstime. */
 function treeCpuTicks(pid: number): number {
   const parent = new Map<number, number>();
   const ticks = new Map<number, number>();
@@ -347,7 +347,8 @@ function treeCpuTicks(pid: number): number {
       const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       parent.set(Number(name), Number(f[1]));
-      ticks.set(Number(name), Number(f[11]) + Number(f[12]));
+      // utime + stime + cutime + cstime: children that exited and were reaped (dante's) stay counted.
+      ticks.set(Number(name), Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]));
     } catch {
       // exited while we looked
     }
