@@ -7,6 +7,7 @@ import type { Main } from '../core/main.js';
 import { NONE } from '../runtime/buffer-pool.js';
 import type { Graph } from '../runtime/graph.js';
 import type { PacketDevice } from '../native/packet-device.js';
+import { deleteLink } from '../native/veth.js';
 import { writeArpRequest } from './ip4/arp-request.js';
 import { Ip4Fib } from './ip4/fib.js';
 import { NeighborTable } from './ip4/neighbor-table.js';
@@ -235,11 +236,16 @@ export class NetMain {
   }
 
   /** Closes every device (module shutdown). */
-  shutdown(): void {
+  /** Closes every device; veth pairs made by `create veth-pair` go with the process, as VPP's taps do. */
+  async shutdown(): Promise<void> {
+    const veths: string[] = [];
     for (const itf of this.hostInterfaces) {
       itf.device!.onReadable(null);
       itf.device!.close();
+      if (itf.vethHostName) veths.push(itf.vethHostName);
     }
+    this.hostInterfaces = [];
+    await Promise.all(veths.map((name) => deleteLink(name).catch(() => undefined)));
   }
 
   describeRoute(dst: number): string {
