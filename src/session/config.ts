@@ -33,6 +33,7 @@ export const tcpSection: ConfigSectionDesc<Partial<TcpConfig>> = {
       } else if (input.accept('time-wait-ms')) c.timeWaitMs = input.expectInt('TIME-WAIT in ms', 0, 240_000);
       else if (input.accept('syn-backlog')) c.synBacklog = input.expectInt('SYN backlog', 1, 1 << 20);
       else if (input.accept('no-syn-cookies')) c.synCookies = false;
+      else if (input.accept('no-tail-loss-probe')) c.tailLossProbe = false;
       else if (input.accept('delayed-ack-ms')) c.delayedAckMs = input.expectInt('delayed ACK in ms', 0, 499);
       else if (input.accept('ack-coalesce-segments')) c.ackCoalesceSegments = input.expectInt('segments', 0, 64);
       else if (input.accept('mtu')) c.mtu = input.expectInt('MTU', 576, 9000);

@@ -40,6 +40,7 @@ export class SessionMain implements SessionOwner {
     tcpConfig: Partial<TcpConfig>,
   ) {
     this.stack = new TcpStack(new TcpOutputSink(net), {
+      tailLossProbe: true,
       ...tcpConfig,
       // The sink offloads TCP checksums to the device (see tcp-output.ts).
       fillChecksum: false,

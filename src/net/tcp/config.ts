@@ -28,6 +28,8 @@ export interface TcpConfig {
    * the segment-at-a-time path does.
    */
   ackCoalesceSegments: number;
+  /** Tail loss probes (RFC 8985 §7) before the RTO; the session layer turns them on. */
+  tailLossProbe: boolean;
   /** TIME-WAIT duration (2·MSL in RFC 9293; short by default for a gateway). */
   timeWaitMs: number;
   /** How long FIN-WAIT-2 may last after the application closed (no more data can be delivered). */
@@ -65,6 +67,7 @@ export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
   maxSynRetransmits: 5,
   delayedAckMs: 40,
   ackCoalesceSegments: 4,
+  tailLossProbe: false,
   timeWaitMs: 2000,
   finWait2Ms: 30_000,
   synBacklog: 1024,

@@ -62,6 +62,7 @@ const F_CLOSED_NOTIFIED = 1 << 17; // the app got its final callback
 const F_SURFACED = 1 << 18; // the app knows this connection (connect() returned it, or onAccept ran)
 const F_WS_OK = 1 << 19; // window scaling in effect
 const F_SWS_OVERRIDE = 1 << 20; // the persist timer allows one small segment
+const F_TLP_OUT = 1 << 21; // a tail loss probe is outstanding (no ACK advanced since)
 
 const MAX_SACK_BLOCKS_WITH_TS = 3;
 const MAX_SACK_BLOCKS_NO_TS = 4;
@@ -130,6 +131,9 @@ export class TcpConnection implements TimerOwner {
   recover = 0;
   /** Next sequence to consider for SACK-recovery retransmission. */
   private rxtNext = 0;
+  /** SND.MAX when the latest hole was retransmitted in this recovery (see detectLostRetransmit). */
+  private rxtMark = 0;
+  private rxtMarkArmed = false;
   private sb: SackScoreboard | null = null;
   retries = 0;
   private persistShift = 0;
@@ -138,6 +142,8 @@ export class TcpConnection implements TimerOwner {
   // Timers: absolute deadlines (ms) or Infinity.
   rtoAt = Infinity;
   persistAt = Infinity;
+  /** Tail loss probe deadline (config tailLossProbe). */
+  probeAt = Infinity;
   delackAt = Infinity;
   closeAt = Infinity;
   timerAt = Infinity;
@@ -189,7 +195,7 @@ export class TcpConnection implements TimerOwner {
 
   /** Earliest timer deadline. */
   nextDeadline(): number {
-    return Math.min(this.rtoAt, this.persistAt, this.delackAt, this.closeAt);
+    return Math.min(this.rtoAt, this.persistAt, this.delackAt, this.closeAt, this.probeAt);
   }
 
   // --- opening ------------------------------------------------------------------------------------------
@@ -573,7 +579,10 @@ export class TcpConnection implements TimerOwner {
     const wnd = seg.window << this.sndWscale;
     const acked = (ack - this.sndUna) | 0;
 
-    if ((this.flags & F_SACK) && o.sackCount > 0 && this.sndMax !== this.sndUna) this.updateScoreboard(o, ack);
+    if ((this.flags & F_SACK) && o.sackCount > 0 && this.sndMax !== this.sndUna) {
+      this.updateScoreboard(o, ack);
+      if (this.rxtMarkArmed && (this.flags & F_RECOVERY)) this.detectLostRetransmit(ack);
+    }
 
     const isDup = acked === 0 && dataLen === 0 && !(fl & (TcpFlag.FIN | TcpFlag.SYN)) && wnd === this.sndWnd
       && this.sndMax !== this.sndUna;
@@ -664,6 +673,8 @@ export class TcpConnection implements TimerOwner {
     // RFC 6298 §5.2/5.3.
     if (this.sndUna === this.sndMax) this.rtoAt = Infinity;
     else if (!(this.flags & F_RECOVERY) || this.flags & F_SACK) this.rtoAt = now + this.rtt.rto;
+    this.flags &= ~F_TLP_OUT;
+    this.armProbe(now);
   }
 
   private onDupAck(ack: number, now: number): void {
@@ -671,7 +682,9 @@ export class TcpConnection implements TimerOwner {
     if (++this.dupAcks === 1) this.flightAtFirstDup = (this.sndMax - this.sndUna) >>> 0;
     const mss = this.sndMss;
     if (!(this.flags & F_RECOVERY)) {
-      const sackLoss = (this.flags & F_SACK) !== 0 && this.sb !== null && this.sb.sacked >= 3 * mss;
+      // After a tail loss probe one SACK suffices: the probe went out last, so a hole below it is a loss.
+      const sackLoss = (this.flags & F_SACK) !== 0 && this.sb !== null
+        && (this.sb.sacked >= 3 * mss || ((this.flags & F_TLP_OUT) !== 0 && this.sb.sacked > 0));
       if ((this.dupAcks >= 3 || sackLoss) && seqGe(ack, this.recover)) {
         // Enter fast retransmit / fast recovery (RFC 5681 §3.2, RFC 6582, RFC 6675 §5).
         this.count(TcpCounter.FastRetransmits);
@@ -687,6 +700,8 @@ export class TcpConnection implements TimerOwner {
           // The output pass retransmits holes as the pipe allows; the first hole goes now regardless.
           this.retransmitFirst(now);
           this.rxtNext = (this.sndUna + Math.min(mss, this.holeLenAtUna())) >>> 0;
+          this.rxtMark = this.sndMax;
+          this.rxtMarkArmed = true;
         } else {
           this.cc.cwnd = this.cc.ssthresh + 3 * mss;
           this.retransmitFirst(now);
@@ -695,6 +710,23 @@ export class TcpConnection implements TimerOwner {
       }
     } else if (!(this.flags & F_SACK)) {
       this.cc.cwnd += mss; // NewReno window inflation
+    }
+  }
+
+  /**
+   * Lost retransmission (the idea of RACK, RFC 8985, with sequence order standing in for send time): data
+   * sent after our latest hole retransmission is SACKed, yet the cumulative ACK is still below the
+   * retransmitted range, so those retransmissions are presumed lost — resend the holes again rather than
+   * wait for the RTO (which would also throw the scoreboard away).
+   */
+  private detectLostRetransmit(ack: number): void {
+    const sb = this.sb!;
+    if (sb.isEmpty) return;
+    const highSeq = (this.sbBase + sb.highSacked) >>> 0;
+    if (seqGt(highSeq, this.rxtMark) && seqLt(ack, this.rxtNext)) {
+      this.rxtMarkArmed = false;
+      this.rxtNext = ack;
+      this.count(TcpCounter.LostRetransmits);
     }
   }
 
@@ -863,7 +895,50 @@ export class TcpConnection implements TimerOwner {
       this.persistAt = Infinity;
       this.sendWindowProbe(now);
     }
+    if (this.probeAt <= now) {
+      this.probeAt = Infinity;
+      this.sendTailLossProbe(now);
+    }
     this.output(now);
+  }
+
+  /**
+   * Probe timeout, RFC 8985 §7: max(2·SRTT, 10 ms), plus room for a delayed ACK when one segment is in flight.
+   * Armed when new data goes out and when an ACK advances outside recovery; none while a probe is outstanding.
+   */
+  private armProbe(now: number): void {
+    const flight = (this.sndMax - this.sndUna) >>> 0;
+    if (!this.ctx.config.tailLossProbe || flight === 0 || (this.flags & (F_RECOVERY | F_TLP_OUT | F_FIN_SENT))
+      || !this.rtt.measured) {
+      this.probeAt = Infinity;
+      return;
+    }
+    let pto = Math.max(2 * this.rtt.smoothed, 10);
+    if (flight <= this.sndMss) pto += this.ctx.config.delayedAckMs;
+    const at = now + pto;
+    this.probeAt = at < this.rtoAt ? at : Infinity;
+  }
+
+  /**
+   * Tail loss probe: new data if the windows allow, else the last segment again, so that a loss at the tail
+   * of a flight draws a SACK (and fast recovery) instead of waiting for the RTO.
+   */
+  private sendTailLossProbe(now: number): void {
+    if ((this.flags & (F_RECOVERY | F_TLP_OUT | F_FIN_SENT)) || this.sndMax === this.sndUna) return;
+    if (this.sndNxt !== this.sndMax) return; // after an RTO: resending from SND.UNA already
+    this.count(TcpCounter.TailLossProbes);
+    this.flags |= F_TLP_OUT;
+    const off = (this.sndMax - this.sndUna) >>> 0;
+    const fifoBytes = this.txFifo.maxDequeue;
+    const avail = fifoBytes - off;
+    if (avail > 0 && this.sndWnd > off) {
+      const len = Math.min(avail, this.sndMss, this.sndWnd - off);
+      this.emitData(this.sndMax, off, len, len === avail ? TcpFlag.PSH : 0, now);
+    } else {
+      const len = Math.min(this.sndMss, off, fifoBytes);
+      if (len > 0) this.emitData((this.sndMax - len) >>> 0, off - len, len, TcpFlag.PSH, now);
+    }
+    this.rtoAt = now + this.rtt.rto;
   }
 
   private onRetransmitTimeout(now: number): void {
@@ -891,7 +966,8 @@ export class TcpConnection implements TimerOwner {
     }
     // RFC 5681 §3.1 eq. 4, RFC 6298 §5.5-5.6, RFC 2018 §8 (forget SACK state), RFC 6582 §3.2 step 4.
     this.cc.onRto((this.sndMax - this.sndUna) >>> 0, now);
-    this.flags &= ~(F_RECOVERY | F_RTT_TIMING);
+    this.flags &= ~(F_RECOVERY | F_RTT_TIMING | F_TLP_OUT);
+    this.probeAt = Infinity;
     this.dupAcks = 0;
     this.recover = this.sndMax;
     this.sb?.clear();
@@ -974,6 +1050,8 @@ export class TcpConnection implements TimerOwner {
       const sent = this.emitData(seq, hole, len, 0, now);
       if (sent <= 0) return false;
       this.rxtNext = (seq + sent) >>> 0;
+      this.rxtMark = this.sndMax;
+      this.rxtMarkArmed = true;
       return true;
     }
     this.rxtNext = this.sndMax;
@@ -1044,8 +1122,10 @@ export class TcpConnection implements TimerOwner {
       this.rttStart = now;
     }
     if (seq === this.sndNxt || seqGt(end, this.sndNxt)) this.sndNxt = seqGt(end, this.sndNxt) ? end : this.sndNxt;
-    if (seqGt(end, this.sndMax)) this.sndMax = end;
+    const newData = seqGt(end, this.sndMax);
+    if (newData) this.sndMax = end;
     if (this.rtoAt === Infinity) this.rtoAt = now + this.rtt.rto;
+    if (newData && !(this.flags & F_TLP_OUT)) this.armProbe(now);
     return sent;
   }
 
@@ -1232,7 +1312,7 @@ export class TcpConnection implements TimerOwner {
     this.flags |= F_RELEASED;
     this.count(TcpCounter.Closed);
     // timerAt = Infinity makes any heap entry stale, so the timer queue skips this connection.
-    this.rtoAt = this.persistAt = this.delackAt = this.closeAt = this.timerAt = Infinity;
+    this.rtoAt = this.persistAt = this.delackAt = this.closeAt = this.timerAt = this.probeAt = Infinity;
     this.rxFifo.onDequeueNotify = null;
     this.txFifo.onDequeueNotify = null;
     this.ctx.release(this);
