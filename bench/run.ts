@@ -7,6 +7,7 @@
 //   npm run bench                                  all known benchmarks that exist
 //   node dist/bench/run.js socks-compare l3-icmp   these, in this order
 //   node dist/bench/run.js 'socks-compare:--mb 100 --seconds 3' 'l3-icmp:--seconds 2'   with arguments
+//     (split on spaces; quote an argument that has spaces: "socks-compare:--variant 'x=session { … }'")
 //   node dist/bench/run.js --list | --timeout <seconds per benchmark, default 900>
 // Most of them need root (veth pairs, network namespaces, AF_PACKET) and a build (npm run build).
 
@@ -120,11 +121,31 @@ export async function runBenchmark(name: string, args: string[], timeoutMs: numb
   };
 }
 
-/** `name` or `name:arg arg …` (arguments split on spaces). */
+/** Splits on spaces; '…' or "…" keeps spaces inside an argument. */
+export function splitArgs(text: string): string[] {
+  const out: string[] = [];
+  const re = /'([^']*)'|"([^"]*)"|([^\s'"]+)/g;
+  let cur: string | undefined;
+  let last = -1;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const piece = m[1] ?? m[2] ?? m[3]!;
+    // Adjacent pieces without a space between them form one argument (--variant='a b').
+    if (cur !== undefined && m.index === last) cur += piece;
+    else {
+      if (cur !== undefined) out.push(cur);
+      cur = piece;
+    }
+    last = re.lastIndex;
+  }
+  if (cur !== undefined) out.push(cur);
+  return out;
+}
+
+/** `name` or `name:arg arg …` (see splitArgs). */
 function parseSpec(spec: string): { name: string; args: string[] } {
   const i = spec.indexOf(':');
   if (i < 0) return { name: spec, args: [] };
-  return { name: spec.slice(0, i), args: spec.slice(i + 1).split(' ').filter((a) => a.length > 0) };
+  return { name: spec.slice(0, i), args: splitArgs(spec.slice(i + 1)) };
 }
 
 export async function runBenchmarks(specs: readonly string[], timeoutMs: number): Promise<BenchSummary> {
