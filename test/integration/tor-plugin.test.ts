@@ -155,17 +155,27 @@ tor client enable port 9050
 
   it('lists circuits from the managed tor', async () => {
     const out = (await d.cli('show tor circuits')).output;
-    expect(out).toMatch(/open\s+\S+\s+\S+\s+\S+ > \S+ > \S+/);
+    expect(out).toMatch(/open\s+\S+\s+\S+\s+\S+\s+\S+ > \S+ > \S+/);
   });
 
-  it('disables and re-enables the client while the daemon runs', async () => {
+  it('disables, changes and re-enables the listener without disturbing open streams', async () => {
+    // A slow download is in flight while the listener goes away and comes back.
+    const inFlight = curlSocks(ns.netns, PROXY, origin.url('/bytes/30000000'), ['--limit-rate', '10M']);
+    await waitFor('the download to start', async () => (/ open\s+\d+\s+[1-9]\d*/.test((await d.cli('show tor streams')).output) ? true : undefined), 30_000);
     await d.cli('tor client disable');
     expect((await d.cli('show tor status')).output).toContain('Tor client: disabled');
     const refused = await curlSocks(ns.netns, PROXY, origin.url('/bytes/1000'), [], 10_000);
     expect(refused.code).not.toBe(0);
+    // Moved to another port, then back.
+    await d.cli('tor client enable port 9150');
+    const moved = await curlSocks(ns.netns, `${GW}:9150`, origin.url('/bytes/100000'));
+    expect(sha(moved.stdout)).toBe(deterministicBytesSha256(100_000));
     await d.cli('tor client enable port 9050');
     const r = await curlSocks(ns.netns, PROXY, origin.url('/bytes/100000'));
     expect(sha(r.stdout)).toBe(deterministicBytesSha256(100_000));
+    const big = await inFlight;
+    expect(big.stderr).toBe('');
+    expect(sha(big.stdout)).toBe(deterministicBytesSha256(30_000_000));
   }, 120_000);
 
   it('switches to the external backend (the reference C tor client)', async () => {
