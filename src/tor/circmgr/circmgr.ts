@@ -13,7 +13,8 @@ import { CounterSet } from '../chanmgr/counter-set.js';
 import type { DirServer } from '../dirmgr/dirmgr.js';
 import type { GuardMgr } from '../guardmgr/guardmgr.js';
 import type { NetDir } from '../netdir/netdir.js';
-import { selectPath } from '../netdir/path.js';
+import { exitCandidates, middleCandidates, pickRelay } from '../netdir/path.js';
+import { mayShareCircuit } from '../netdir/family.js';
 import { cryptoRandom, type RandomSource } from '../netdir/random.js';
 import type { Relay } from '../netdir/relay.js';
 import { policyAllowsPort } from '../netdoc/portpolicy.js';
@@ -172,17 +173,19 @@ export class CircMgr {
     const now = this.clock();
     const dir = this.opts.netdir();
     if (!dir) throw this.buildError('no-netdir', 'no usable consensus yet');
-    const guard = this.opts.guardMgr.pick(dir, now);
-    if (!guard) throw this.buildError('no-guard', 'no usable guard');
-    // Draw again a few times to avoid exits that refused this stream and relays we just failed to reach.
-    const bad = (p: ReturnType<typeof selectPath>): boolean =>
-      p.ok && (avoidExits.has(p.path.exit.rsaIdHex) || this.recentlyUnreachable(p.path.middle, now) || this.recentlyUnreachable(p.path.exit, now));
-    let path = selectPath(dir, this.rng, { port, guard });
-    for (let i = 0; i < 16 && bad(path); i++) path = selectPath(dir, this.rng, { port, guard });
-    if (!path.ok) throw this.buildError(`path-${path.error}`, `path selection failed: ${path.error}`);
-    if (avoidExits.has(path.path.exit.rsaIdHex)) throw this.buildError('path-no-exit', 'every exit for this port refused the stream');
-    const hops = [path.path.guard, path.path.middle, path.path.exit];
-    const mc = this.track('exit', hops, hops[2], isolationKey);
+    // C tor's order (circuitbuild.c): the exit first, then a guard that may share a circuit with it
+    // (guard-spec restriction), then a middle. Exits that refused this stream and relays we recently
+    // failed to reach are left out while others remain.
+    const reachable = (r: Relay) => !this.recentlyUnreachable(r, now);
+    const exits = exitCandidates(dir, port).filter((r) => !avoidExits.has(r.rsaIdHex));
+    const exit = pickRelay(dir, preferring(exits, reachable), 'exit', this.rng);
+    if (!exit) throw this.buildError('path-no-exit', avoidExits.size > 0 ? 'every exit for this port refused the stream' : 'no exit allows this port');
+    const guard = this.opts.guardMgr.pick(dir, now, (g) => mayShareCircuit(g, exit, dir.enforceDistinctSubnets));
+    if (!guard) throw this.buildError('no-guard', 'no usable guard for this exit');
+    const middle = pickRelay(dir, preferring(middleCandidates(dir, [exit, guard]), reachable), 'middle', this.rng);
+    if (!middle) throw this.buildError('path-no-middle', 'no middle relay fits the path');
+    const hops = [guard, middle, exit];
+    const mc = this.track('exit', hops, exit, isolationKey);
     mc.ready = this.withBuildTimeout(mc, this.runExitBuild(mc, hops));
     mc.ready.catch(() => undefined);
     return mc;
@@ -686,6 +689,12 @@ export class CircMgr {
     this.recentFailures.push(s);
     if (this.recentFailures.length > 16) this.recentFailures.shift();
   }
+}
+
+/** The candidates that pass `good`, or all of them when none does. */
+function preferring<T>(xs: T[], good: (x: T) => boolean): T[] {
+  const g = xs.filter(good);
+  return g.length > 0 ? g : xs;
 }
 
 /** Circuit builds a stream waits through before it fails. */

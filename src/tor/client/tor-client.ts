@@ -139,7 +139,7 @@ export class TorClient {
     this.circMgr = new CircMgr({
       chanMgr: this.chanMgr,
       // The guard manager is replaced once its state is loaded: always reach the current one.
-      guardMgr: { pick: (d, n) => this.guardMgr.pick(d, n), noteSuccess: (i, n) => this.guardMgr.noteSuccess(i, n), noteFailure: (i, n) => this.guardMgr.noteFailure(i, n) },
+      guardMgr: { pick: (d, n, allowed) => this.guardMgr.pick(d, n, allowed), noteSuccess: (i, n) => this.guardMgr.noteSuccess(i, n), noteFailure: (i, n) => this.guardMgr.noteFailure(i, n) },
       netdir: () => this.usableNetDir(),
       clock: this.clock,
       rng: this.rng,

@@ -164,16 +164,17 @@ export class GuardMgr {
 
   /**
    * The guard for a new circuit (guard-spec §4.9): the first reachable primary; else a reachable
-   * confirmed guard; else a reachable sampled one. Undefined when none is usable now.
+   * confirmed guard; else a reachable sampled one. Undefined when none is usable now. `allowed`
+   * applies the circuit's restriction (C tor's entry_guard_restriction_t: not the exit or its family).
    */
-  pick(dir: NetDir, now: number): Relay | undefined {
+  pick(dir: NetDir, now: number, allowed: (r: Relay) => boolean = () => true): Relay | undefined {
     const byId = new Map(this.state.sampled.map((g) => [g.id, g]));
     const primaries = this.primaryIds.map((id) => byId.get(id)!).filter(Boolean);
     const rest = [...this.confirmed(), ...this.state.sampled].filter((g) => !this.primaryIds.includes(g.id));
     for (const [list, retry] of [[primaries, this.params.primaryRetryMs], [rest, this.params.otherRetryMs]] as const) {
       for (const g of list) {
         const r = usableGuard(dir, g.id);
-        if (r && reachableNow(g, now, retry)) return r;
+        if (r && reachableNow(g, now, retry) && allowed(r)) return r;
       }
     }
     this.counters.bump('no-guard-usable');

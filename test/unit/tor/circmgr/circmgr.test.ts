@@ -83,9 +83,15 @@ class FakeCircuit {
 
 const nickByPort = new Map<number, string>();
 
-function synth(): NetDir {
+function synth(guardsAreExits = false): NetDir {
   const rs: SynthRelay[] = [];
   const add = (nick: string, flags: string[], md: string[] = []) => rs.push({ nick, ip: `10.${rs.length}.0.1`, flags: ['Fast', 'Running', 'Valid', ...flags], bw: 1000, md });
+  if (guardsAreExits) {
+    add('exitA', ['Exit', 'Guard'], ['p accept 80,443']);
+    add('exitB', ['Exit', 'Guard'], ['p accept 80,443']);
+    for (const n of ['mid0', 'mid1']) add(n, []);
+    return new NetDir(parseMdConsensus(consensusText(rs)), parseMicrodescs(rs.map(microdescText).join('')), { testNetwork: true });
+  }
   for (const n of ['guard0', 'guard1', 'guard2']) add(n, ['Guard']);
   for (const n of ['mid0', 'mid1', 'mid2']) add(n, []);
   add('exitA', ['Exit'], ['p accept 80,443']);
@@ -96,8 +102,8 @@ function synth(): NetDir {
   return dir;
 }
 
-function setup(script: Script, opts: { buildTimeoutMs?: number; beginTimeoutMs?: number } = {}) {
-  const dir = synth();
+function setup(script: Script, opts: { buildTimeoutMs?: number; beginTimeoutMs?: number; guardsAreExits?: boolean } = {}) {
+  const dir = synth(opts.guardsAreExits);
   let now = Date.parse('2026-01-01T00:30:00Z');
   const clock = () => now;
   const guards = new GuardMgr(undefined, { rng: seededRandom(11) });
@@ -120,7 +126,7 @@ function setup(script: Script, opts: { buildTimeoutMs?: number; beginTimeoutMs?:
       },
     }),
   } as unknown as ChanMgr;
-  const mgr = new CircMgr({ chanMgr, guardMgr: guards, netdir: () => dir, clock, rng: seededRandom(5), ...opts, preemptivePorts: [80, 443] });
+  const mgr = new CircMgr({ chanMgr, guardMgr: guards, netdir: () => dir, clock, rng: seededRandom(5), buildTimeoutMs: opts.buildTimeoutMs, beginTimeoutMs: opts.beginTimeoutMs, preemptivePorts: [80, 443] });
   const sink: StreamSink = { freeSpace: () => 1 << 20, onEvent: () => {} };
   return { mgr, circuits, guards, sink, advance: (ms: number) => (now += ms) };
 }
@@ -137,6 +143,20 @@ describe('CircMgr', () => {
     expect(o.circuit.isolationKey).toBe('k');
     expect(t.guards.confirmed()).toHaveLength(1);
     expect(t.mgr.counters.get('circuits-built')).toBe(1);
+  });
+
+  it('chooses the exit first and a guard that is not the exit (guards may be exits)', async () => {
+    const t = setup({ begin: () => 'connect' }, { guardsAreExits: true });
+    const exits = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      const mc = t.mgr.buildExitCircuit(80);
+      await mc.ready;
+      const c = t.circuits[t.circuits.length - 1]!;
+      expect(c.hops[0]).not.toBe(c.hops[2]);
+      exits.add(c.hops[2]!);
+    }
+    // The primary guard does not pin the exit: both exits are used.
+    expect(exits).toEqual(new Set(['exitA', 'exitB']));
   });
 
   it('retries on another exit after END EXITPOLICY, as C tor does', async () => {
