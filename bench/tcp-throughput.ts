@@ -6,7 +6,7 @@
 //      heap + array-buffer delta per connection, minus fifo storage still allocated.
 // Prints a table and writes bench/results/tcp-throughput.json.
 //
-// node dist/bench/tcp-throughput.js [--mb 200] [--idle 2000] [--gso-max-segs 0] [--rounds 3]
+// node dist/bench/tcp-throughput.js [--mb 200] [--idle 2000] [--gso-max-segs 0] [--rounds 5]
 //                                   [--config 'session { rx-fifo-size 4m tx-fifo-size 1m }'] [--runtime]
 //   --gso-max-segs 0 (default) leaves the veth's default: both kernels use TSO/GSO super-frames, which
 //   onionplane receives as single large segments; 1 forces MTU-sized frames for both runs.
@@ -25,7 +25,7 @@ function arg(name: string, def: string): string {
 const MB = Number(arg('mb', '200'));
 const IDLE = Number(arg('idle', '2000'));
 const GSO = Number(arg('gso-max-segs', '0'));
-const ROUNDS = Number(arg('rounds', '3'));
+const ROUNDS = Number(arg('rounds', '5'));
 const EXTRA_CONFIG = arg('config', 'session { rx-fifo-size 4m tx-fifo-size 1m }');
 const SUBNET = '10.239.41';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -167,6 +167,7 @@ async function main(): Promise<void> {
     ['kernel -> kernel (veth limit)', `${k.mbPerSec.toFixed(1)} MB/s`, `${MB} MB in ${k.seconds.toFixed(2)} s`],
     ['kernel -> onionplane sink', `${o.mbPerSec.toFixed(1)} MB/s`, `${MB} MB in ${o.seconds.toFixed(2)} s, daemon CPU ${o.daemonCpuSeconds!.toFixed(2)} s`],
     ['ratio (goal >= 0.5)', ratio.toFixed(2), ratio >= 0.5 ? 'met' : 'NOT met'],
+    ['onionplane bytes per CPU-second', `${(o.bytes / o.daemonCpuSeconds! / 1e6).toFixed(0)} MB/s`, 'the daemon\'s ceiling on one core (less sensitive to machine load)'],
     ['memory per idle connection', `${(mem.totalPerConnectionExclFifo / 1024).toFixed(2)} KiB`, `heap ${(mem.heapPerConnection / 1024).toFixed(2)} KiB + buffers ${(mem.arrayBuffersPerConnectionExclFifo / 1024).toFixed(2)} KiB, ${mem.connections} conns, goal < 16 KiB: ${mem.totalPerConnectionExclFifo < 16 * 1024 ? 'met' : 'NOT met'}`],
     ['rss per idle connection', `${(mem.rssPerConnectionExclFifo / 1024).toFixed(2)} KiB`, `fifo bytes still allocated: ${mem.fifoBytesAllocated}`],
   ];

@@ -20,8 +20,8 @@ export const BufferFlag = {
    */
   TX_L4_CSUM_OFFLOAD: 8,
   /**
-   * RX: a GSO super-frame larger than the buffer: only the first BUFFER_DATA_SIZE bytes (the headers) are in
-   * the buffer, `length` is the full length, the bytes are in af-packet-input's staging area (af-packet-jumbo).
+   * RX: a GSO super-frame larger than the buffer: only its first bytes (the headers) are in the buffer,
+   * `length` is the full length, the bytes are in af-packet-input's staging area (af-packet-jumbo.ts).
    */
   JUMBO: 16,
 } as const;

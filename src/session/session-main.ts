@@ -32,6 +32,8 @@ export class SessionMain implements SessionOwner {
   /** Index of the process node that runs TCP timers and flushes; set at registration. */
   timerNode = -1;
   private kicked = false;
+  /** True while tcp4-input or the timer node runs the stack: a flush follows, so requests need no kick. */
+  inStack = false;
 
   constructor(
     readonly main: Main,
@@ -56,7 +58,7 @@ export class SessionMain implements SessionOwner {
 
   // SessionOwner: requests apply at the stack's next flush, which the timer node runs.
   kick(): void {
-    if (this.kicked || this.timerNode < 0) return;
+    if (this.kicked || this.timerNode < 0 || this.inStack) return;
     this.kicked = true;
     this.main.graph.signalProcess(this.timerNode);
   }

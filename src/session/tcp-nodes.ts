@@ -5,7 +5,7 @@
 import { jumboFramesOf, type JumboLocation } from '../net/nodes/af-packet-jumbo.js';
 import { TCP_COUNTER_DESCS } from '../net/tcp/counters.js';
 import { TcpInputFlag } from '../net/tcp/stack.js';
-import { BufferFlag } from '../runtime/buffer-pool.js';
+import { BufferFlag, type BufferPool } from '../runtime/buffer-pool.js';
 import type { InternalNodeDesc, ProcessNodeDesc } from '../runtime/node.js';
 import type { NodeRuntime } from '../runtime/node-runtime.js';
 import type { SessionMain } from './session-main.js';
@@ -56,6 +56,46 @@ export function tcpNodes(sm: SessionMain): { input: InternalNodeDesc; timer: Pro
   // The device vouches for checksums of frames the host generated (vnet header), and our own segments that
   // loop back through ip4-local carry only the pseudo-header sum for the device to complete.
   const CHECKSUM_DONE = BufferFlag.L4_CHECKSUM_OK | BufferFlag.TX_L4_CSUM_OFFLOAD;
+  /** Feeds one vector of segments to the stack without flushing. */
+  const inputVector = (pool: BufferPool, vector: Uint32Array, count: number, now: number, node: NodeRuntime): void => {
+    const arena = pool.arena;
+    const jumbo = jumboFramesOf(pool);
+    for (let i = 0; i < count; i++) {
+      const bi = vector[i]!;
+      const off = pool.current[bi]!;
+      const ihl = (arena[off]! & 0x0f) * 4;
+      const total = (arena[off + 2]! << 8) | arena[off + 3]!;
+      const src = ((arena[off + 12]! << 24) | (arena[off + 13]! << 16) | (arena[off + 14]! << 8) | arena[off + 15]!) >>> 0;
+      const dst = ((arena[off + 16]! << 24) | (arena[off + 17]! << 16) | (arena[off + 18]! << 8) | arena[off + 19]!) >>> 0;
+      const len = total - ihl;
+      const bflags = pool.flags[bi]!;
+      // A GSO super-frame: the segment's bytes are in af-packet-input's staging area.
+      let b = arena;
+      let l4 = off + ihl;
+      if (bflags & BufferFlag.JUMBO) {
+        if (!jumbo.resolve(bi, jumboLoc)) {
+          pool.free(bi);
+          continue;
+        }
+        b = jumboLoc.data;
+        l4 = jumboLoc.frameStart + (off - pool.dataStart(bi)) + ihl;
+      }
+      if (node.isTraced(bi)) {
+        const dataOff = (b[l4 + 12]! >> 4) * 4;
+        node.addTrace(bi, {
+          src,
+          dst,
+          srcPort: (b[l4]! << 8) | b[l4 + 1]!,
+          dstPort: (b[l4 + 2]! << 8) | b[l4 + 3]!,
+          flags: b[l4 + 13]!,
+          len: Math.max(0, len - dataOff),
+        } satisfies TcpInputTrace);
+      }
+      const f = TcpInputFlag.NO_FLUSH | (bflags & CHECKSUM_DONE ? TcpInputFlag.CHECKSUM_OK : 0);
+      stack.input(src, dst, b, l4, len, now, f);
+      pool.free(bi);
+    }
+  };
   const input: InternalNodeDesc = {
     name: TCP4_INPUT,
     type: 'internal',
@@ -67,46 +107,15 @@ export function tcpNodes(sm: SessionMain): { input: InternalNodeDesc; timer: Pro
     fn: (node, vector, count) => {
       inputNode = node;
       const pool = node.buffers;
-      const arena = pool.arena;
-      const jumbo = jumboFramesOf(pool);
       const now = performance.now();
-      for (let i = 0; i < count; i++) {
-        const bi = vector[i]!;
-        const off = pool.current[bi]!;
-        const ihl = (arena[off]! & 0x0f) * 4;
-        const total = (arena[off + 2]! << 8) | arena[off + 3]!;
-        const src = ((arena[off + 12]! << 24) | (arena[off + 13]! << 16) | (arena[off + 14]! << 8) | arena[off + 15]!) >>> 0;
-        const dst = ((arena[off + 16]! << 24) | (arena[off + 17]! << 16) | (arena[off + 18]! << 8) | arena[off + 19]!) >>> 0;
-        const len = total - ihl;
-        const bflags = pool.flags[bi]!;
-        // A GSO super-frame: the segment's bytes are in af-packet-input's staging area.
-        let b = arena;
-        let l4 = off + ihl;
-        if (bflags & BufferFlag.JUMBO) {
-          if (!jumbo.resolve(bi, jumboLoc)) {
-            pool.free(bi);
-            continue;
-          }
-          b = jumboLoc.data;
-          l4 = jumboLoc.frameStart + (off - pool.dataStart(bi)) + ihl;
-        }
-        if (node.isTraced(bi)) {
-          const dataOff = (b[l4 + 12]! >> 4) * 4;
-          node.addTrace(bi, {
-            src,
-            dst,
-            srcPort: (b[l4]! << 8) | b[l4 + 1]!,
-            dstPort: (b[l4 + 2]! << 8) | b[l4 + 3]!,
-            flags: b[l4 + 13]!,
-            len: Math.max(0, len - dataOff),
-          } satisfies TcpInputTrace);
-        }
-        const f = TcpInputFlag.NO_FLUSH | (bflags & CHECKSUM_DONE ? TcpInputFlag.CHECKSUM_OK : 0);
-        stack.input(src, dst, b, l4, len, now, f);
-        pool.free(bi);
+      sm.inStack = true;
+      try {
+        inputVector(pool, vector, count, now, node);
+        // One flush per vector: ACKs, window updates and new data for every connection the vector touched.
+        stack.flush(now);
+      } finally {
+        sm.inStack = false;
       }
-      // One flush per vector: ACKs, window updates and new data for every connection the vector touched.
-      stack.flush(now);
       sync.sync(node);
       // New timers may be due earlier than the timer node's current sleep.
       if (stack.pollAt() <= now + 1) sm.kick();
@@ -118,7 +127,12 @@ export function tcpNodes(sm: SessionMain): { input: InternalNodeDesc; timer: Pro
     type: 'process',
     fn: (_node, now) => {
       sm.kickHandled();
-      stack.poll(now);
+      sm.inStack = true;
+      try {
+        stack.poll(now);
+      } finally {
+        sm.inStack = false;
+      }
       if (inputNode) sync.sync(inputNode);
       const next = Math.min(stack.pollAt(), sm.maybeSweep(now));
       return sm.scheduled(next === Infinity ? undefined : Math.max(1, next - now), now);

@@ -29,6 +29,8 @@ const ERR_GSO_SEGMENTED = 3;
 
 /** Staging bytes per interface: a full vector of 64 KiB super-frames fits. */
 const STAGING_BYTES = 4 << 20;
+/** Bytes of a GSO super-frame copied into its pool buffer (all L2-L4 headers fit). */
+const JUMBO_HEAD_BYTES = 576;
 const ETHERTYPE_IP4 = 0x0800;
 const TCP_FIN = 0x01;
 const TCP_PSH = 0x08;
@@ -177,7 +179,8 @@ export function afPacketInputNode(net: NetMain): InputNodeDesc {
         continue;
       }
       const start = pool.dataStart(bi);
-      const copy = Math.min(len, BUFFER_DATA_SIZE);
+      // A jumbo buffer needs only the headers (and a little more, e.g. for an ICMP error's quote).
+      const copy = len > BUFFER_DATA_SIZE ? JUMBO_HEAD_BYTES : len;
       arena.set(data.subarray(off, off + copy), start);
       pool.current[bi] = start;
       pool.length[bi] = len;

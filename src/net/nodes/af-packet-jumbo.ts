@@ -1,7 +1,7 @@
 // GSO super-frames received from af_packet (a veth peer whose TCP uses TSO sends TCP segments of up to
 // 64 KiB). They do not fit a pool buffer, so af-packet-input keeps the whole frame in its per-interface
-// staging area and hands the graph a pool buffer holding the frame's first BUFFER_DATA_SIZE bytes (all the
-// headers) with `BufferFlag.JUMBO` and the full length. L2/L3 nodes only read headers; tcp4-input takes the
+// staging area and hands the graph a pool buffer holding the frame's first bytes (all the headers) with
+// `BufferFlag.JUMBO` and the full length. L2/L3 nodes only read headers; tcp4-input takes the
 // payload from here, so one super-frame is one large TCP segment (like the kernel's GRO).
 //
 // A staging area is refilled by the interface's next rx call, which happens only after the graph has
