@@ -10,6 +10,7 @@ import { allSocksCounters } from '../../src/socks/codes.js';
 import { torApiBackend } from './api.js';
 import { registerTorCommands } from './cli.js';
 import { defaultTorConfig, parseTorSection, type TorConfig } from './config.js';
+import { TOR_CLIENT_COUNTERS, TOR_CLIENT_NODE } from './client-counters.js';
 import { TOR_SOCKS_NODE, TorMain } from './tor-main.js';
 
 export default definePlugin({
@@ -27,6 +28,12 @@ export default definePlugin({
       fn: (_node, now) => t.tick(now),
     });
     t.node = main.graph.nodes[t.nodeIndex];
+    t.clientNodeIndex = main.registerNode({
+      name: TOR_CLIENT_NODE,
+      type: 'process',
+      errors: TOR_CLIENT_COUNTERS,
+      fn: (node) => t.syncClientCounters(node),
+    });
     registerTorCommands(main, t);
     main.api.addHandlers(torHandlers(torApiBackend(t), main.api), 'tor');
     main.onInit('tor', async () => {

@@ -11,6 +11,7 @@ import type { Session, SessionApp } from '../../src/session/session.js';
 import { allSocksCounters } from '../../src/socks/codes.js';
 import { SocksServerSession, type SocksListenerConfig } from '../../src/socks/server.js';
 import { BackendHandle, describeBackend, sameBackend } from './backends.js';
+import { ClientCounterSync } from './client-counters.js';
 import type { TorConfig } from './config.js';
 import { SocksStream, type StreamHost } from './socks-stream.js';
 
@@ -19,6 +20,8 @@ export const TOR_SOCKS_NODE = 'tor-socks';
 const RECENT_STREAMS = 64;
 /** How often the process node checks handshake deadlines when streams are handshaking. */
 const DEADLINE_TICK_MS = 250;
+/** How often the embedded client's counters are brought into `show errors`. */
+const CLIENT_COUNTER_SYNC_MS = 2000;
 
 export class TorMain implements StreamHost {
   config: TorConfig;
@@ -34,6 +37,10 @@ export class TorMain implements StreamHost {
   private readonly counterIndex = new Map<string, number>();
   node?: NodeRuntime;
   nodeIndex = -1;
+  /** The tor-client process node (embedded client counters). */
+  clientNodeIndex = -1;
+  private readonly clientCounters = new ClientCounterSync();
+  private syncing = false;
   enabledAt?: number;
   totalUp = 0;
   totalDown = 0;
@@ -167,7 +174,25 @@ export class TorMain implements StreamHost {
     const b = new BackendHandle(this.config.backend, this.config, this.log);
     await b.start((e) => this.onBackendEvent(b, e));
     void this.doorbellLoop(b);
+    if (b.embedded) {
+      this.clientCounters.reset();
+      if (this.clientNodeIndex >= 0) this.main.graph.signalProcess(this.clientNodeIndex);
+    }
     return b;
+  }
+
+  /** The tor-client node: pulls the embedded client's counters into `show errors` every few seconds. */
+  syncClientCounters(node: NodeRuntime): number | undefined {
+    const e = this.backendHandle?.embedded;
+    if (!e) return undefined;
+    if (!this.syncing) {
+      this.syncing = true;
+      e.status()
+        .then((st) => st && this.backendHandle?.embedded === e && this.clientCounters.apply(node, st))
+        .catch(() => undefined)
+        .finally(() => (this.syncing = false));
+    }
+    return CLIENT_COUNTER_SYNC_MS;
   }
 
   private async closeBackend(b: BackendHandle): Promise<void> {

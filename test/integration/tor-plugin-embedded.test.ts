@@ -130,6 +130,18 @@ set interface ip address host-${ns.host} ${GW}/24
     expect(r.stdout.toString().trim()).toBe(expected);
   }, 60_000);
 
+  it('shows the client channel, circuit and stream counters in show errors', async () => {
+    const out = await waitFor(
+      'tor-client counters',
+      async () => {
+        const o = (await d.cli('show errors')).output;
+        return /tor-client/.test(o) ? o : undefined;
+      },
+      10_000,
+    );
+    expect(out).toMatch(/\d+\s+tor-client\s+channels opened/);
+  });
+
   it('tor newnym retires circuits for new streams', async () => {
     const before = (await d.cli('show tor circuits')).output;
     const r = await d.cli('tor newnym');
