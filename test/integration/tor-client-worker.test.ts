@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTorNet, type TorNet } from '../harness/tornet/index.js';
+import { stopTor } from '../harness/tornet/daemon.js';
 import { deterministicBytes, deterministicBytesSha256, startOriginServer, type OriginServer } from '../harness/origin-server.js';
 import { transpileTree } from '../unit/backend/transpile.js';
 import { RingTable, type StreamEndpoint } from '../../src/backend/ring-table.js';
@@ -303,6 +304,35 @@ function runSuite(name: string, consensusParams: string[] | undefined, full: boo
       expect(reason).toBeGreaterThan(0);
       expect(st.counters.stream.find((r) => r.name === endCounter('refused', reason))!.count).toBeGreaterThan(0);
     }, 120_000);
+
+    if (full) {
+      it('an exit killed mid-download resets the ring, reports closed DESTROY; the next stream gets a new circuit', async () => {
+        const { id, ep } = await dp.open(target, 'kill');
+        await dp.writeAll(ep, Buffer.from(`GET /bytes/500000000 HTTP/1.0\r\n\r\n`));
+        let got = 0;
+        let killed: string | undefined;
+        const end = await dp.readAll(ep, (b) => {
+          got += b.length;
+          if (got > 2_000_000 && !killed) {
+            killed = 'pending';
+            void dp.backend.status().then(async (st) => {
+              const circ = st!.circuits.find((c) => c.isolation === 'kill' && c.streams > 0)!;
+              killed = circ.path[2]!;
+              const node = net.relays.find((r) => r.nickname === killed)!;
+              await stopTor(node.pid, node.torrcFile, 500);
+            });
+          }
+        });
+        ep.release();
+        expect(end).toBe('reset');
+        for (let i = 0; i < 100 && !dp.closed.has(id); i++) await new Promise((r) => setTimeout(r, 20));
+        expect(dp.closed.get(id)).toBe(5); // DESTROY: the circuit died under the stream
+        const r = await ringGet(dp, target, '/bytes/100000', 'kill');
+        expect(r.sha256).toBe(deterministicBytesSha256(100_000));
+        const st = (await dp.backend.status())!;
+        expect(st.circuits.some((c) => c.isolation === 'kill' && c.path[2] !== killed && c.state === 'open')).toBe(true);
+      }, 120_000);
+    }
   });
 }
 
