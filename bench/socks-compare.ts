@@ -115,6 +115,8 @@ export interface TargetResult {
 
 export interface SocksCompareResult {
   date: string;
+  /** How this run was started. */
+  command?: string;
   options: SocksCompareOptions;
   versions: Record<string, string>;
   targets: TargetResult[];
@@ -806,6 +808,7 @@ function parseArgs(argv: readonly string[]): SocksCompareOptions {
 
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<SocksCompareResult> {
   const result = await runSocksCompare(parseArgs(argv));
+  result.command = ['node', 'dist/bench/socks-compare.js', ...argv].map((a) => (/[\s{}']/.test(a) ? `'${a}'` : a)).join(' ');
   console.log(formatSocksCompare(result));
   const dir = join(PACKAGE_ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
