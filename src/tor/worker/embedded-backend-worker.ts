@@ -19,6 +19,9 @@ interface Pending {
   readonly id: number;
   readonly slot: number;
   aborted: boolean;
+  /** Receives the stream's events from CONNECTED on. */
+  sink?: RingStreamPump;
+  /** Set once the stream is attached (the ring is in use). */
   pump?: RingStreamPump;
 }
 
@@ -64,6 +67,7 @@ async function main(): Promise<void> {
 
   const failOpen = (p: Pending, reason: number): void => {
     forget(p);
+    p.sink?.cancel();
     const ep = table.endpoint(p.slot, 'backend');
     ep.reset();
     ep.release();
@@ -82,6 +86,7 @@ async function main(): Promise<void> {
       forget(p);
       post({ type: 'closed', id: p.id, reason });
     });
+    p.sink = pump;
     // Like C tor's SocksTimeout: a stream that cannot be attached and connected in time fails.
     const deadline = setTimeout(() => {
       if (p.pump || p.aborted) return;

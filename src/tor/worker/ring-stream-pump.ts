@@ -92,6 +92,16 @@ export class RingStreamPump implements StreamSink {
     this.abortRing(reason);
   }
 
+  /**
+   * The open was given up before the stream was attached and the slot is already released: never
+   * touch the ring again (it may belong to another stream by now) and report nothing.
+   */
+  cancel(): void {
+    this.finished = true;
+    this.overflow.length = 0;
+    this.overflowBytes = 0;
+  }
+
   // ---- down: exit -> ring ----
 
   private deliver(data: Uint8Array): void {

@@ -157,4 +157,15 @@ describe('RingStreamPump', () => {
     t.attach();
     expect(t.done).toEqual([5]);
   });
+
+  it('after cancel() (open given up, slot released) never touches the ring again', () => {
+    const t = setup();
+    t.pump.cancel();
+    t.pump.onEvent({ type: 'data', data: new Uint8Array(100) });
+    t.pump.onEvent({ type: 'end', reason: 6, remote: false, error: null });
+    expect(t.dp.readable()).toBe(0);
+    expect(t.dp.isReset).toBe(false);
+    expect(t.done).toEqual([]);
+    expect(t.pump.freeSpace()).toBe(0);
+  });
 });
