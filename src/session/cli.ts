@@ -16,6 +16,11 @@ interface TestServer {
   stats: TestAppStats;
 }
 
+function fifoSize(n: number): number {
+  if (n < 4096 || n > 1 << 30) throw new CliError('fifo size must be between 4k and 1g');
+  return n;
+}
+
 function parseUri(uri: string): { ip: number; port: number } {
   const m = /^tcp:\/\/([\d.]+)\/(\d+)$/.exec(uri);
   const ip = m ? parseIp4(m[1]!) : undefined;
@@ -117,7 +122,8 @@ export function registerSessionCommands(main: Main, sm: SessionMain): void {
   });
   main.registerCliCommand({
     path: 'test tcp server',
-    shortHelp: 'test tcp server uri tcp://<addr>/<port> [echo | sink | source <bytes>] | stop uri <uri> | show',
+    shortHelp:
+      'test tcp server uri tcp://<addr>/<port> [echo | sink | source <bytes>] [rx-fifo-size <n>] [tx-fifo-size <n>] | stop uri <uri> | show',
     run: (input) => {
       if (input.accept('show')) {
         input.expectEnd();
@@ -140,12 +146,17 @@ export function registerSessionCommands(main: Main, sm: SessionMain): void {
       const uri = input.expectWord('uri');
       const { ip, port } = parseUri(uri);
       let mode: TestAppMode = { kind: 'echo' };
-      if (input.accept('echo')) mode = { kind: 'echo' };
-      else if (input.accept('sink')) mode = { kind: 'sink' };
-      else if (input.accept('source')) mode = { kind: 'source', bytes: input.expectSize('bytes to send') };
-      input.expectEnd();
+      const opts: { rxFifoSize?: number; txFifoSize?: number } = {};
+      while (!input.atEnd()) {
+        if (input.accept('echo')) mode = { kind: 'echo' };
+        else if (input.accept('sink')) mode = { kind: 'sink' };
+        else if (input.accept('source')) mode = { kind: 'source', bytes: input.expectSize('bytes to send') };
+        else if (input.accept('rx-fifo-size')) opts.rxFifoSize = fifoSize(input.expectSize('rx fifo size'));
+        else if (input.accept('tx-fifo-size')) opts.txFifoSize = fifoSize(input.expectSize('tx fifo size'));
+        else throw input.unknown();
+      }
       const { app, stats } = createTestApp(`test-tcp-${mode.kind}`, mode);
-      const r = sm.listen(app, ip, port);
+      const r = sm.listen(app, ip, port, opts);
       if (!r.ok) throw new CliError(`cannot listen on ${uri}: ${r.error}`);
       servers.push({ uri, mode, listener: r.value, stats });
     },
