@@ -77,9 +77,11 @@ export class RingStreamPump implements StreamSink {
   service(): void {
     if (this.finished || !this.stream) return;
     if (this.ep.isReset) {
-      // The client aborted: END the Tor stream.
-      if (this.stream.state !== 'closed') this.stream.end(EndReason.DONE, this.now());
-      return this.finish(EndReason.CONNRESET);
+      // The client aborted: finish first (the END we send comes back as an 'end' event), then END.
+      const s = this.stream;
+      this.finish(EndReason.CONNRESET);
+      if (s.state !== 'closed') s.end(EndReason.DONE, this.now());
+      return;
     }
     this.drainDown();
     if (!this.finished) this.pullUp();
@@ -88,8 +90,9 @@ export class RingStreamPump implements StreamSink {
   /** Abort from the dataplane side (abort request, shutdown). */
   abort(reason: number = EndReason.MISC): void {
     if (this.finished) return;
-    if (this.stream && this.stream.state !== 'closed') this.stream.end(EndReason.DONE, this.now());
+    const s = this.stream;
     this.abortRing(reason);
+    if (s && s.state !== 'closed') s.end(EndReason.DONE, this.now());
   }
 
   /**

@@ -28,9 +28,11 @@ class ScriptedStream {
     }
     return off;
   }
+  onEnd: ((reason: number) => void) | undefined;
   end(reason: number): void {
     this.state = 'closed';
     this.endedWith = reason;
+    this.onEnd?.(reason); // the real Stream reports its own END as an 'end' event
   }
   notifyConsumed(): void {
     while (this.deliverWindow <= 450 && this.freeSpace() >= (this.deliverWindow + 50) * CELL) {
@@ -46,6 +48,7 @@ function setup(capacity = 64 * 1024) {
   const done: number[] = [];
   const pump = new RingStreamPump(table.endpoint(slot, 'backend'), (r) => done.push(r), () => 0);
   const stream = new ScriptedStream(() => pump.freeSpace());
+  stream.onEnd = (reason) => pump.onEvent({ type: 'end', reason, remote: false, error: null });
   const dp = table.endpoint(slot, 'dataplane');
   /** The exit sends as many cells as its window allows (up to `max`), counting bytes. */
   let seq = 0;
@@ -167,5 +170,14 @@ describe('RingStreamPump', () => {
     expect(t.dp.isReset).toBe(false);
     expect(t.done).toEqual([]);
     expect(t.pump.freeSpace()).toBe(0);
+  });
+
+  it('an abort from the dataplane side reports its own reason once', () => {
+    const t = setup();
+    t.attach();
+    t.pump.abort(1);
+    expect(t.done).toEqual([1]);
+    expect(t.stream.endedWith).toBe(6);
+    expect(t.dp.isReset).toBe(true);
   });
 });
