@@ -654,15 +654,19 @@ export async function runSocksCompare(o: SocksCompareOptions): Promise<SocksComp
     if (o.only.includes('onionplane')) {
       for (const v of o.variants) specs.push({ target: `onionplane ${v.label}`, kind: 'onionplane', config: `${o.daemonConfig}\n${v.config}` });
     }
-    for (const [i, spec] of specs.entries()) {
-      const t: TargetResult = { target: spec.target, kind: spec.kind, proxy: '', rateByConcurrency: [], rounds: { rate: [], bulk: [] } };
-      results.push(t);
-      const profileDir = o.profile && spec.kind === 'onionplane' ? join(dir, `profile-${i}`) : null;
-      let proxy: Proxy | undefined;
-      try {
-        proxy = await startProxy(spec.kind, ns, dir, profileDir, { ...o, daemonConfig: spec.config });
-        t.proxy = proxy.describe + (spec.config.trim() ? ` + ${spec.config.trim().replace(/\s+/g, ' ')}` : '');
-        for (let round = 0; round < o.rounds; round++) {
+    const table: TargetResult[] = specs.map((spec) => ({ target: spec.target, kind: spec.kind, proxy: '', rateByConcurrency: [], rounds: { rate: [], bulk: [] } }));
+    results.push(...table);
+    // Rounds go round-robin over the targets (each proxy started afresh), so load from other work on a
+    // shared machine spreads over all rows instead of landing on whichever runs last.
+    for (let round = 0; round < o.rounds; round++) {
+      for (const [i, spec] of specs.entries()) {
+        const t = table[i]!;
+        if (t.error) continue;
+        const profileDir = o.profile && spec.kind === 'onionplane' ? join(dir, `profile-${i}`) : null;
+        let proxy: Proxy | undefined;
+        try {
+          proxy = await startProxy(spec.kind, ns, dir, profileDir, { ...o, daemonConfig: spec.config });
+          t.proxy = proxy.describe + (spec.config.trim() ? ` + ${spec.config.trim().replace(/\s+/g, ' ')}` : '');
           await proxy.runtime?.();
           const line: string[] = [];
           if (o.phases.includes('rate')) {
@@ -681,24 +685,24 @@ export async function runSocksCompare(o: SocksCompareOptions): Promise<SocksComp
             if (proxy.runtime) (t.runtime ??= {}).bulk = await proxy.runtime();
           }
           console.error(`  ${spec.target} round ${round + 1}: ${line.join(', ')}`);
+        } catch (e) {
+          t.error = (e as Error).message;
+          console.error(`  ${spec.target}: ${t.error}`);
+        } finally {
+          await proxy?.stop();
         }
-        const best = (xs: RateResult[]) => xs.reduce((a, b) => (b.connectionsPerSec > a.connectionsPerSec ? b : a));
-        for (const c of o.concurrency) {
-          const at = t.rounds.rate.filter((r) => r.concurrency === c);
-          if (at.length > 0) t.rateByConcurrency.push(best(at));
-        }
-        if (t.rounds.rate.length > 0) t.rate = best(t.rounds.rate);
-        if (t.rounds.bulk.length > 0) t.bulk = t.rounds.bulk.reduce((a, b) => (b.mbPerSec > a.mbPerSec ? b : a));
-      } catch (e) {
-        t.error = (e as Error).message;
-        console.error(`  ${spec.target}: ${t.error}`);
-      } finally {
-        await proxy?.stop();
       }
-      if (profileDir) {
-        const p = summarizeProfiles(profileDir);
-        if (p) t.profile = p;
+    }
+    const best = (xs: RateResult[]) => xs.reduce((a, b) => (b.connectionsPerSec > a.connectionsPerSec ? b : a));
+    for (const [i, t] of table.entries()) {
+      for (const c of o.concurrency) {
+        const at = t.rounds.rate.filter((r) => r.concurrency === c);
+        if (at.length > 0) t.rateByConcurrency.push(best(at));
       }
+      if (t.rounds.rate.length > 0) t.rate = best(t.rounds.rate);
+      if (t.rounds.bulk.length > 0) t.bulk = t.rounds.bulk.reduce((a, b) => (b.mbPerSec > a.mbPerSec ? b : a));
+      const p = o.profile ? summarizeProfiles(join(dir, `profile-${i}`)) : undefined;
+      if (p) t.profile = p;
     }
   } finally {
     await origin?.stop();
