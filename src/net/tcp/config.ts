@@ -76,7 +76,7 @@ export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
   windowScaling: true,
   timestamps: true,
   sack: true,
-  maxOooSegments: 16,
+  maxOooSegments: 64,
   verifyChecksum: true,
   fillChecksum: true,
   ephemeralPortMin: 49152,
