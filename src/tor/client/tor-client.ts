@@ -284,8 +284,9 @@ export class TorClient {
     this.log('NEWNYM: new streams will use new circuits');
   }
 
+  /** Circuits (paths are relay nicknames; no destinations are kept at this level). */
   circuits(): CircuitSummary[] {
-    return this.circMgr.list().map((c) => (this.safeLogging ? { ...c } : c));
+    return this.circMgr.list();
   }
 
   streamList(): StreamSummary[] {
