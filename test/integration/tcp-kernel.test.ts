@@ -142,8 +142,9 @@ describe.skipIf(!canRun)('TCP against the Linux kernel over veth (root)', () => 
   it('echoes with 5% drop, reordering and duplication', async () => {
     await fault('drop 5 reorder 5 duplicate 5 seed 5');
     try {
-      const r = await echo(7, 20 * MB, 120_000);
-      console.log(`echo 20 MB, 5% faults: ${r.seconds.toFixed(1)} s`);
+      // 50 MB, not 200: at 5% loss each way the kernel's and our congestion control keep the rate near 2 MB/s.
+      const r = await echo(7, 50 * MB, 120_000);
+      console.log(`echo 50 MB, 5% faults: ${r.seconds.toFixed(1)} s`);
       const f = await env.cli('show interface fault');
       for (const what of ['dropped', 'duplicated', 'reordered']) expect(Number(new RegExp(`${what} (\\d+)`).exec(f)![1])).toBeGreaterThan(0);
     } finally {
