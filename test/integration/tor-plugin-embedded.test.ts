@@ -4,13 +4,11 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { lookup } from 'node:dns/promises';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVethNamespace, type VethNamespace } from '../../src/native/veth.js';
 import { startDaemonProcess, type DaemonProcess } from '../harness/daemon.js';
-import { curlSocks, runInNetns } from '../harness/netns-client.js';
+import { curlSocks } from '../harness/netns-client.js';
 import { deterministicBytesSha256, startOriginServer, type OriginServer } from '../harness/origin-server.js';
 import { startTorNet, type TorNet } from '../harness/tornet/index.js';
 
@@ -119,16 +117,6 @@ set interface ip address host-${ns.host} ${GW}/24
     const isolated = new Set([...circuits.matchAll(/\[([0-9a-f]{8})\]/g)].map((m) => m[1]));
     expect(isolated.size).toBeGreaterThanOrEqual(5);
   }, 200_000);
-
-  it('resolves names through Tor (SOCKS RESOLVE)', async () => {
-    // The exits resolve with this host's resolver; C tor exits refuse the name `localhost` itself,
-    // so ask for this host's name (in /etc/hosts), which the namespace cannot resolve on its own.
-    const name = hostname();
-    const expected = (await lookup(name, { family: 4 })).address;
-    const r = await runInNetns(ns.netns, ['tor-resolve', '-5', name, PROXY]);
-    expect(r.stderr).toBe('');
-    expect(r.stdout.toString().trim()).toBe(expected);
-  }, 60_000);
 
   it('shows the client channel, circuit and stream counters in show errors', async () => {
     const out = await waitFor(
