@@ -3,7 +3,7 @@
 // requests. The engine's counters appear in `show errors` under tcp4-input.
 
 import { jumboFramesOf, type JumboLocation } from '../net/nodes/af-packet-jumbo.js';
-import { TCP_COUNTER_DESCS } from '../net/tcp/counters.js';
+import { TCP_COUNTER_DESCS, TcpCounter } from '../net/tcp/counters.js';
 import { TcpInputFlag } from '../net/tcp/stack.js';
 import { BufferFlag, type BufferPool } from '../runtime/buffer-pool.js';
 import type { InternalNodeDesc, ProcessNodeDesc } from '../runtime/node.js';
@@ -74,6 +74,7 @@ export function tcpNodes(sm: SessionMain): { input: InternalNodeDesc; timer: Pro
       let l4 = off + ihl;
       if (bflags & BufferFlag.JUMBO) {
         if (!jumbo.resolve(bi, jumboLoc)) {
+          stack.counters[TcpCounter.JumboStale]++;
           pool.free(bi);
           continue;
         }

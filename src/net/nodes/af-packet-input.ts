@@ -27,8 +27,8 @@ const ERR_INTERFACE_DOWN = 1;
 const ERR_GSO_UNSUPPORTED = 2;
 const ERR_GSO_SEGMENTED = 3;
 
-/** Staging bytes per interface: a full vector of 64 KiB super-frames fits. */
-const STAGING_BYTES = 4 << 20;
+/** Bytes per staging area (two per interface): up to 32 super-frames of 64 KiB per rx call. */
+const STAGING_BYTES = 2 << 20;
 /** Bytes of a GSO super-frame copied into its pool buffer (all L2-L4 headers fit). */
 const JUMBO_HEAD_BYTES = 576;
 const ETHERTYPE_IP4 = 0x0800;
@@ -48,20 +48,31 @@ interface Staging {
   readonly id: number;
 }
 
+/** Two staging areas per interface, used in turn: a jumbo frame's bytes survive the interface's next rx call. */
+interface StagingPair {
+  readonly areas: [Staging, Staging];
+  next: number;
+}
+
 export function afPacketInputNode(net: NetMain): InputNodeDesc {
   const pool = net.graph.buffers;
   const arena = pool.arena;
   const jumbo = jumboFramesOf(pool);
-  const stagings = new Map<number, Staging>();
+  const stagings = new Map<number, StagingPair>();
   const { counters } = net.interfaces;
 
+  const newStaging = (): Staging => {
+    const batch = RxBatch.packed(FRAME_SIZE, STAGING_BYTES);
+    return { batch, id: jumbo.addStaging(batch.data) };
+  };
   const stagingFor = (sw: number): Staging => {
-    let s = stagings.get(sw);
-    if (!s) {
-      const batch = RxBatch.packed(FRAME_SIZE, STAGING_BYTES);
-      s = { batch, id: jumbo.addStaging(batch.data) };
-      stagings.set(sw, s);
+    let p = stagings.get(sw);
+    if (!p) {
+      p = { areas: [newStaging(), newStaging()], next: 0 };
+      stagings.set(sw, p);
     }
+    const s = p.areas[p.next]!;
+    p.next ^= 1;
     return s;
   };
 

@@ -4,9 +4,10 @@
 // `BufferFlag.JUMBO` and the full length. L2/L3 nodes only read headers; tcp4-input takes the
 // payload from here, so one super-frame is one large TCP segment (like the kernel's GRO).
 //
-// A staging area is refilled by the interface's next rx call, which happens only after the graph has
-// dispatched the frames of the previous one; a generation number still guards against a stale reference
-// (e.g. a frame held by a fault injector): such a frame resolves to nothing and its consumer drops it.
+// Each interface has two staging areas used in turn, so a frame's bytes survive the interface's next rx call
+// (the graph normally dispatches a call's frames before the next one anyway); a generation number guards
+// against a stale reference all the same: such a frame resolves to nothing and tcp4-input drops it
+// (`jumbo-stale`).
 
 import type { BufferPool } from '../../runtime/buffer-pool.js';
 

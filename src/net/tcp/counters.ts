@@ -59,6 +59,7 @@ const DEFS = [
   ['challenge-acks', 'Challenge ACKs sent (RFC 5961)', 'info'],
   ['lost-retransmits', 'Retransmissions detected lost (resent without RTO)', 'info'],
   ['tail-loss-probes', 'Tail loss probes sent (RFC 8985)', 'info'],
+  ['jumbo-stale', 'GSO frame overwritten before TCP read it', 'error'],
 ] as const satisfies ReadonlyArray<readonly [string, string, 'error' | 'warn' | 'info']>;
 
 export const TCP_COUNTER_DESCS: readonly ErrorCounterDesc[] = DEFS.map(([name, description, severity]) => ({ name, description, severity }));
@@ -72,7 +73,7 @@ export const TcpCounter = {
   SegmentsIn: 26, SegmentsOut: 27, DataBytesIn: 28, DataBytesOut: 29, OooSegmentsIn: 30, DupAcksIn: 31,
   Retransmits: 32, FastRetransmits: 33, RtoTimeouts: 34, PersistProbes: 35, DelayedAcks: 36, WindowUpdates: 37,
   ActiveOpens: 38, PassiveOpens: 39, Established: 40, ConnectFailed: 41, ResetsIn: 42, ResetsOut: 43, Closed: 44,
-  SynCookiesSent: 45, SynCookiesOk: 46, TimeWaitRecycled: 47, ChallengeAcks: 48, LostRetransmits: 49, TailLossProbes: 50,
+  SynCookiesSent: 45, SynCookiesOk: 46, TimeWaitRecycled: 47, ChallengeAcks: 48, LostRetransmits: 49, TailLossProbes: 50, JumboStale: 51,
 } as const;
 export type TcpCounterId = (typeof TcpCounter)[keyof typeof TcpCounter];
 
