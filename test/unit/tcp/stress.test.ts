@@ -5,7 +5,7 @@ import type { TcpConnection } from '../../../src/net/tcp/connection.js';
 import type { TcpConfig } from '../../../src/net/tcp/config.js';
 
 /** Both directions at once: A→B `up`, B→A `down`, each side closing when its send is done. */
-export function bidirectional(seed: number, keepLog = false) {
+export function bidirectional(seed: number, keepLog = false, extra: Partial<TcpConfig> = {}) {
   const r = rng(seed * 7919);
   const link = {
     delayMs: 1 + Math.floor(r() * 40), rate: 200 + Math.floor(r() * 3000), queueBytes: 20_000 + Math.floor(r() * 300_000),
@@ -14,6 +14,7 @@ export function bidirectional(seed: number, keepLog = false) {
   const cfg: Partial<TcpConfig> = {
     ccAlgo: r() < 0.5 ? 'cubic' : 'newreno', sack: r() < 0.7, timestamps: r() < 0.7, windowScaling: r() < 0.8,
     rxFifoSize: [4096, 16384, 65536, 1 << 20][Math.floor(r() * 4)]!, txFifoSize: [4096, 65536][Math.floor(r() * 2)]!,
+    ...extra,
   };
   const net = new SimNet(seed);
   net.keepLog = keepLog;
@@ -53,9 +54,11 @@ describe('randomised bidirectional transfers (loss/reorder/dup, random features 
   const seeds = process.env.TCP_SEED0
     ? Array.from({ length: Number(process.env.TCP_SEED1) - Number(process.env.TCP_SEED0) + 1 }, (_, i) => Number(process.env.TCP_SEED0) + i)
     : [1, 2, 3, 4, 5, 6, 7, 8, 97, 452];
-  for (const seed of seeds) {
-    it(`seed ${seed}`, () => {
-      const { A, B, up, down, link, cfg } = bidirectional(seed);
+  // Each seed also runs with tail loss probes, as the session layer configures the engine.
+  const variants: [string, Partial<TcpConfig>][] = [['', {}], [' with TLP', { tailLossProbe: true }]];
+  for (const seed of seeds) for (const [label, extra] of variants) {
+    it(`seed ${seed}${label}`, () => {
+      const { A, B, up, down, link, cfg } = bidirectional(seed, false, extra);
       const ctx = JSON.stringify({ link, cfg });
       expect(B.rx.received, ctx).toBe(up.length);
       expect(A.rx.received, ctx).toBe(down.length);
