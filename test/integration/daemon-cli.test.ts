@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../src/api/client.js';
 import { SERVER_GREETING } from '../../src/cli/telnet.js';
-import { DAEMON_BIN, onionctl, PACKAGE_ROOT, runDaemonExpectingFailure, startDaemonProcess, type DaemonProcess } from '../harness/daemon.js';
+import { DAEMON_BIN, ONIONCTL_BIN, onionctl, PACKAGE_ROOT, runDaemonExpectingFailure, startDaemonProcess, type DaemonProcess } from '../harness/daemon.js';
 
 const FIXTURE_PLUGINS = join(PACKAGE_ROOT, 'test', 'fixtures', 'plugins');
 
@@ -140,6 +140,45 @@ describe('daemon over its CLI socket', () => {
       client.close();
     }
   });
+
+  it('runs onionctl interactively on a terminal with tab completion and history', async () => {
+    // A pseudo-terminal driven by python's pty module: type `sh<TAB>ver<Enter>`, then recall it
+    // with the up arrow, then quit.
+    const script = [
+      'import os, pty, sys, time',
+      'pid, fd = pty.fork()',
+      'if pid == 0:',
+      `    os.execvp(${JSON.stringify(process.execPath)}, ["node", ${JSON.stringify(ONIONCTL_BIN)}, "-s", ${JSON.stringify(d.cliSocket)}])`,
+      'out = b""',
+      'def pump(t):',
+      '    global out',
+      '    end = time.time() + t',
+      '    while time.time() < end:',
+      '        try:',
+      '            import select',
+      '            r, _, _ = select.select([fd], [], [], 0.1)',
+      '            if r: out += os.read(fd, 4096)',
+      '        except OSError: break',
+      'pump(1.5)',
+      'os.write(fd, b"sh"); pump(0.3)',
+      'os.write(fd, b"\\t"); pump(0.5)',
+      'os.write(fd, b"ver\\r"); pump(1.0)',
+      'os.write(fd, b"\\x1b[A\\r"); pump(1.0)',
+      'os.write(fd, b"quit\\r"); pump(1.0)',
+      'sys.stdout.write(out.decode("utf8", "replace"))',
+    ].join('\n');
+    const child = spawn('python3', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b) => (out += b));
+    child.stderr.on('data', (b) => (err += b));
+    await new Promise((r) => child.once('exit', r));
+    expect(err).toBe('');
+    expect(out).toContain('onionplane# ');
+    // Completed `sh` to `show ` and ran it; the history recalled it for a second run.
+    expect(out).toMatch(/show ver/);
+    expect(out.match(/onionplane v\S+ built with node/g)?.length).toBe(2);
+  }, 20_000);
 
   it('ran the exec file at startup and logs to the configured file', async () => {
     const log = await d.cli('show log');
