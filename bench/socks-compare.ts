@@ -124,6 +124,23 @@ export interface SocksCompareResult {
   ratios: { throughput: number | null; connectionRate: number | null };
 }
 
+/** What to undo when the run is interrupted (SIGINT/SIGTERM, e.g. the runner's timeout): proxies first, then the namespace. */
+const onInterrupt = new Set<() => Promise<void>>();
+
+function cleanUpOnSignals(): void {
+  const handler = (sig: NodeJS.Signals): void => {
+    console.error(`socks-compare: ${sig}, cleaning up`);
+    const steps = [...onInterrupt].reverse();
+    onInterrupt.clear();
+    void (async () => {
+      for (const step of steps) await step().catch(() => undefined);
+      process.exit(130);
+    })();
+  };
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+}
+
 // ---------------------------------------------------------------------------------------------- origin
 
 interface Origin {
@@ -638,7 +655,11 @@ async function versions(): Promise<Record<string, string>> {
 
 export async function runSocksCompare(o: SocksCompareOptions): Promise<SocksCompareResult> {
   const dir = mkdtempSync(join(tmpdir(), 'socks-compare-'));
+  const removeDir = async () => rmSync(dir, { recursive: true, force: true });
+  onInterrupt.add(removeDir);
   const ns = await createVethNamespace('opsc', { peerAddress: `${CLIENT_ADDR}/24` });
+  const closeNs = () => ns.close();
+  onInterrupt.add(closeNs);
   let origin: Origin | undefined;
   const results: TargetResult[] = [];
   try {
@@ -666,6 +687,7 @@ export async function runSocksCompare(o: SocksCompareOptions): Promise<SocksComp
         let proxy: Proxy | undefined;
         try {
           proxy = await startProxy(spec.kind, ns, dir, profileDir, { ...o, daemonConfig: spec.config });
+          onInterrupt.add(proxy.stop);
           t.proxy = proxy.describe + (spec.config.trim() ? ` + ${spec.config.trim().replace(/\s+/g, ' ')}` : '');
           await proxy.runtime?.();
           const line: string[] = [];
@@ -689,7 +711,10 @@ export async function runSocksCompare(o: SocksCompareOptions): Promise<SocksComp
           t.error = (e as Error).message;
           console.error(`  ${spec.target}: ${t.error}`);
         } finally {
-          await proxy?.stop();
+          if (proxy) {
+            onInterrupt.delete(proxy.stop);
+            await proxy.stop();
+          }
         }
       }
     }
@@ -707,8 +732,10 @@ export async function runSocksCompare(o: SocksCompareOptions): Promise<SocksComp
   } finally {
     await origin?.stop();
     await ns.close();
+    onInterrupt.delete(closeNs);
   }
-  rmSync(dir, { recursive: true, force: true });
+  await removeDir();
+  onInterrupt.delete(removeDir);
   const get = (n: string) => results.find((r) => r.target === n);
   const op = get('onionplane');
   const dante = get('dante');
@@ -821,6 +848,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  cleanUpOnSignals();
   main().catch((e: unknown) => {
     console.error(e);
     process.exit(1);
