@@ -356,30 +356,44 @@ function run(file: string, args: readonly string[], timeoutMs: number): Promise<
 
 const CLK_TCK = 100;
 
-/** CPU ticks of `pid` and its descendants: those alive now, plus the reaped ones through cutime/cstime. */
-function treeCpuTicks(pid: number): number {
-  const parent = new Map<number, number>();
-  const ticks = new Map<number, number>();
+interface ProcEntry {
+  ppid: number;
+  ticks: number;
+  state: string;
+}
+
+function readProcs(): Map<number, ProcEntry> {
+  const procs = new Map<number, ProcEntry>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
       const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      parent.set(Number(name), Number(f[1]));
       // utime + stime + cutime + cstime: children that exited and were reaped (dante's) stay counted.
-      ticks.set(Number(name), Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]));
+      procs.set(Number(name), { state: f[0]!, ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) });
     } catch {
       // exited while we looked
     }
   }
-  let sum = 0;
+  return procs;
+}
+
+/** `pid` and all its descendants alive now. */
+function processTree(pid: number, procs = readProcs()): number[] {
+  const out: number[] = [];
   const stack = [pid];
   while (stack.length > 0) {
     const p = stack.pop()!;
-    sum += ticks.get(p) ?? 0;
-    for (const [child, pp] of parent) if (pp === p) stack.push(child);
+    out.push(p);
+    for (const [child, e] of procs) if (e.ppid === p) stack.push(child);
   }
-  return sum;
+  return out;
+}
+
+/** CPU ticks of `pid` and its descendants: those alive now, plus the reaped ones through cutime/cstime. */
+function treeCpuTicks(pid: number): number {
+  const procs = readProcs();
+  return processTree(pid, procs).reduce((sum, p) => sum + (procs.get(p)?.ticks ?? 0), 0);
 }
 
 /** Measures the CPU seconds a process tree uses while `fn` runs (null without a pid). */
@@ -416,9 +430,22 @@ async function waitTcp(ns: VethNamespace, host: string, port: number, timeoutMs:
   }
 }
 
-function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
+/**
+ * SIGTERM, then SIGKILL after `graceMs`. Descendants seen before the signal (dante's negotiate/request/io
+ * children) that outlive the parent get the same, checked by name so a reused PID is left alone.
+ */
+async function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const comm = (pid: number): string | undefined => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    } catch {
+      return undefined;
+    }
+  };
+  const name = comm(child.pid!);
+  const kids = processTree(child.pid!).filter((p) => p !== child.pid);
+  await new Promise<void>((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     child.once('exit', () => {
       clearTimeout(timer);
@@ -426,6 +453,11 @@ function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
     });
     child.kill('SIGTERM');
   });
+  const alive = (p: number) => comm(p) === name && readProcs().get(p)?.state !== 'Z';
+  const left = kids.filter(alive);
+  for (const p of left) process.kill(p, 'SIGTERM');
+  for (let i = 0; i < 20 && left.some(alive); i++) await sleep(100);
+  for (const p of left.filter(alive)) process.kill(p, 'SIGKILL');
 }
 
 async function startChildProxy(name: TargetName, file: string, args: string[], port: number, ns: VethNamespace, describe: string): Promise<Proxy> {
