@@ -126,7 +126,8 @@ async function idleMemory(env: TcpKernelEnv): Promise<IdleMemory> {
     if (res.alive !== IDLE) throw new Error(`only ${res.alive} of ${IDLE} idle connections survived`);
     const n = after['sessions']! - before['sessions']!;
     if (n !== IDLE) throw new Error(`expected ${IDLE} sessions, daemon has ${n} more`);
-    const fifo = after['fifo-bytes']! - before['fifo-bytes']!;
+    // Fifo space: rings held by sessions plus idle rings kept in the reuse pool.
+    const fifo = after['fifo-bytes']! - before['fifo-bytes']! + (after['fifo-pool-bytes'] ?? 0) - (before['fifo-pool-bytes'] ?? 0);
     const heap = (after['heap-used']! - before['heap-used']!) / n;
     const ab = (after['array-buffers']! - before['array-buffers']! - fifo) / n;
     return {

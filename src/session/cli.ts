@@ -6,6 +6,7 @@ import { CliError } from '../cli/command.js';
 import { padRight } from '../cli/format.js';
 import type { Main } from '../core/main.js';
 import { ip4ToString, parseIp4 } from '../net/wire/ipv4.js';
+import { fifoStoragePool } from './fifo.js';
 import type { SessionListener, SessionMain } from './session-main.js';
 import { createTestApp, type TestAppMode, type TestAppStats } from './test-apps.js';
 
@@ -77,6 +78,10 @@ export function formatSessionMemory(sm: SessionMain): string {
     `fifo-bytes ${fifoBytes}`,
     `fifos-allocated ${fifosAllocated}`,
     `fifos-released ${sm.fifosReleased}`,
+    // Idle ring storage kept for reuse (bounded): fifo space, not per-connection state.
+    `fifo-pool-bytes ${fifoStoragePool.pooledBytes}`,
+    `fifo-pool-reused ${fifoStoragePool.reused}`,
+    `fifo-pool-allocated ${fifoStoragePool.allocated}`,
     `heap-used ${m.heapUsed}`,
     `external ${m.external}`,
     `array-buffers ${m.arrayBuffers}`,

@@ -32,6 +32,47 @@ export function roundUpPow2(n: number): number {
   return 2 ** Math.ceil(Math.log2(n));
 }
 
+/**
+ * Ring storage reused across fifos of this thread: a connection that closes hands its rings back, so a
+ * connection rate does not turn into an allocation (and zero-fill, and GC) rate. Bounded in bytes.
+ */
+export class FifoStoragePool {
+  private readonly free = new Map<number, Uint8Array[]>();
+  private bytes = 0;
+  /** Fresh allocations and reuses, for `show session memory`. */
+  allocated = 0;
+  reused = 0;
+
+  constructor(readonly maxBytes: number) {}
+
+  take(size: number): Uint8Array {
+    const list = this.free.get(size);
+    const d = list?.pop();
+    if (d) {
+      this.bytes -= size;
+      this.reused++;
+      return d;
+    }
+    this.allocated++;
+    return new Uint8Array(size);
+  }
+
+  give(d: Uint8Array): void {
+    if (this.bytes + d.length > this.maxBytes) return; // over the bound: let GC have it
+    let list = this.free.get(d.length);
+    if (!list) this.free.set(d.length, (list = []));
+    list.push(d);
+    this.bytes += d.length;
+  }
+
+  get pooledBytes(): number {
+    return this.bytes;
+  }
+}
+
+/** The pool every fifo of this thread draws from (64 MiB of idle rings at most). */
+export const fifoStoragePool = new FifoStoragePool(64 * 1024 * 1024);
+
 export class SessionFifo {
   /** Capacity in bytes (a power of two). */
   readonly size: number;
@@ -73,14 +114,24 @@ export class SessionFifo {
   get hasStorage(): boolean { return this.data !== null; }
 
   private storage(): Uint8Array {
-    return this.data ?? (this.data = new Uint8Array(this.size));
+    return this.data ?? (this.data = fifoStoragePool.take(this.size));
   }
 
   /** Free the ring storage when nothing is buffered (idle session); it is reallocated on the next write. */
   releaseIfIdle(): boolean {
     if (this.head !== this.tail || this.oooN !== 0 || this.data === null) return false;
+    fifoStoragePool.give(this.data);
     this.data = null;
     return true;
+  }
+
+  /** The owner is gone: give the storage back whatever it holds. */
+  discard(): void {
+    if (this.data) fifoStoragePool.give(this.data);
+    this.data = null;
+    this.head = this.tail = 0;
+    this.oooN = 0;
+    this.oooLast = -1;
   }
 
   private writeAt(pos: number, src: Uint8Array, off: number, len: number): void {

@@ -1317,6 +1317,9 @@ export class TcpConnection implements TimerOwner {
     this.txFifo.onDequeueNotify = null;
     this.ctx.release(this);
     this.state = TcpState.Closed;
+    // Nobody reads these any more: their rings go back to the thread's pool.
+    this.rxFifo.discard();
+    this.txFifo.discard();
   }
 
   /** Per-connection details for `show session verbose`. */
