@@ -113,11 +113,13 @@ class Dataplane {
   /** Read to EOF; `onChunk` sees every byte. Returns 'eof' or 'reset'. */
   async readAll(ep: StreamEndpoint, onChunk: (b: Uint8Array) => void, slowMs = 0): Promise<'eof' | 'reset'> {
     const buf = new Uint8Array(64 * 1024);
-    for (;;) {
+    for (let reads = 1; ; reads++) {
       const n = ep.read(buf);
       if (n > 0) {
         onChunk(buf.subarray(0, n));
         if (slowMs) await new Promise((r) => setTimeout(r, slowMs));
+        // A ring that never runs dry would starve this thread's message events (status replies).
+        else if (reads % 64 === 0) await new Promise((r) => setImmediate(r));
         continue;
       }
       if (ep.readEnded) return 'eof';
@@ -324,12 +326,14 @@ function runSuite(name: string, consensusParams: string[] | undefined, full: boo
           }
         });
         ep.release();
+        const tEnd = Date.now();
         expect(end).toBe('reset');
         for (let i = 0; i < 100 && !dp.closed.has(id); i++) await new Promise((r) => setTimeout(r, 20));
         expect(dp.closed.get(id)).toBe(5); // DESTROY: the circuit died under the stream
         const r = await ringGet(dp, target, '/bytes/100000', 'kill');
         expect(r.sha256).toBe(deterministicBytesSha256(100_000));
         const st = (await dp.backend.status())!;
+        console.log(`kill: ${got} bytes before the reset; next stream after ${Date.now() - tEnd} ms`, st.counters.stream.filter((x) => x.count > 0 && !x.name.startsWith('ended-done')).map((x) => `${x.name}=${x.count}`).join(' '), st.recentCircuitFailures.slice(-4));
         expect(st.circuits.some((c) => c.isolation === 'kill' && c.path[2] !== killed && c.state === 'open')).toBe(true);
       }, 120_000);
     }

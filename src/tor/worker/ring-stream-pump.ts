@@ -14,6 +14,8 @@ import type { Stream, StreamEvent } from '../proto/stream.js';
 
 /** Overflow above the ring: one full stream window (500 cells × 498 bytes) rounded up. */
 export const OVERFLOW_CAPACITY = 256 * 1024;
+/** One worker thread serves every pump: a shared buffer for coalescing queued cells into one write. */
+const STAGING = new Uint8Array(64 * 1024);
 /** Most bytes moved from the ring into the stream per pass. */
 const MAX_UP_CHUNK = 32 * RELAY_DATA_MAX;
 
@@ -27,6 +29,7 @@ export class RingStreamPump implements StreamSink {
   private finished = false;
   private scheduled = false;
   private doneBeforeAttach: number | undefined;
+  private batchQueued = false;
   private readonly upBuf = new Uint8Array(MAX_UP_CHUNK);
   bytesDown = 0;
   bytesUp = 0;
@@ -42,7 +45,8 @@ export class RingStreamPump implements StreamSink {
 
   freeSpace(): number {
     if (this.finished) return 0;
-    return this.ep.writable() + Math.max(0, OVERFLOW_CAPACITY - this.overflowBytes);
+    // Queued bytes are headed for the ring: they use up ring space first, then the overflow.
+    return Math.max(0, this.ep.writable() + OVERFLOW_CAPACITY - this.overflowBytes);
   }
 
   onEvent(e: StreamEvent): void {
@@ -105,31 +109,46 @@ export class RingStreamPump implements StreamSink {
     this.overflowBytes = 0;
   }
 
-  // ---- down: exit -> ring ----
+  // ---- down: exit -> ring (queued cells + overflow share one bounded list) ----
 
   private deliver(data: Uint8Array): void {
     this.bytesDown += data.length;
-    if (this.overflowBytes === 0) {
-      const n = this.ep.write(data);
-      if (n === data.length) return;
-      data = data.subarray(n);
-    }
-    // The stream windows bound this to one window beyond what freeSpace() promised.
-    this.overflow.push(data.slice());
+    // Cells of one TLS read arrive back to back: queue them (cell bodies are the decoder's own copies)
+    // and write them to the ring in one go once this read is processed, so the dataplane gets one
+    // write and at most one doorbell ring per batch instead of one per 498-byte cell.
+    this.overflow.push(data);
     this.overflowBytes += data.length;
-    this.waitForSpace();
+    if (!this.batchQueued) {
+      this.batchQueued = true;
+      queueMicrotask(() => {
+        this.batchQueued = false;
+        if (!this.finished) this.drainDown();
+      });
+    }
   }
 
   private drainDown(): void {
-    while (this.overflow.length > 0) {
+    while (this.overflowBytes > 0) {
+      const room = this.ep.writable();
+      if (room === 0) break;
       const head = this.overflow[0]!;
-      const n = this.ep.write(head);
-      this.overflowBytes -= n;
-      if (n < head.length) {
-        this.overflow[0] = head.subarray(n);
-        break;
+      let n: number;
+      if (head.length >= room || this.overflow.length === 1) {
+        n = this.ep.write(head.length > room ? head.subarray(0, room) : head);
+      } else {
+        // Coalesce queued cells into one ring write.
+        const want = Math.min(room, this.overflowBytes, STAGING.length);
+        let off = 0;
+        for (const c of this.overflow) {
+          if (off >= want) break;
+          const k = Math.min(c.length, want - off);
+          STAGING.set(k === c.length ? c : c.subarray(0, k), off);
+          off += k;
+        }
+        n = this.ep.write(STAGING.subarray(0, off));
       }
-      this.overflow.shift();
+      if (n === 0) break;
+      this.consumeOverflow(n);
     }
     if (this.overflowBytes > 0) return this.waitForSpace();
     if (this.remoteDone) {
@@ -141,6 +160,20 @@ export class RingStreamPump implements StreamSink {
     if (s && s.state === 'open') {
       s.notifyConsumed(this.now());
       if (s.deliverWindow <= STREAM_WINDOW_START - STREAM_WINDOW_INCREMENT) this.ep.armWrite();
+    }
+  }
+
+  private consumeOverflow(n: number): void {
+    this.overflowBytes -= n;
+    while (n > 0) {
+      const head = this.overflow[0]!;
+      if (head.length <= n) {
+        n -= head.length;
+        this.overflow.shift();
+      } else {
+        this.overflow[0] = head.subarray(n);
+        n = 0;
+      }
     }
   }
 

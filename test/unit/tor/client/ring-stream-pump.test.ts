@@ -6,6 +6,7 @@ import { RingStreamPump, OVERFLOW_CAPACITY } from '../../../../src/tor/worker/ri
 import type { Stream } from '../../../../src/tor/proto/stream.js';
 
 const CELL = 498;
+const flush = () => new Promise<void>((r) => setImmediate(r));
 
 class ScriptedStream {
   state: 'open' | 'closed' = 'open';
@@ -68,10 +69,11 @@ function setup(capacity = 64 * 1024) {
 }
 
 describe('RingStreamPump', () => {
-  it('withholds stream SENDMEs while the dataplane does not read, and sends them as it does', () => {
+  it('withholds stream SENDMEs while the dataplane does not read, and sends them as it does', async () => {
     const t = setup();
     t.attach();
     const first = t.exitSends();
+    await flush(); // queued cells reach the ring once the batch is processed
     // SENDMEs go out only while ring + overflow can hold a further window, so the exit stops with at
     // most ring + overflow bytes buffered here.
     expect(first * CELL).toBeLessThanOrEqual(64 * 1024 + OVERFLOW_CAPACITY);
@@ -94,16 +96,18 @@ describe('RingStreamPump', () => {
       }
       if (t.table.doorbell('backend').takeReady().includes(t.slot)) t.pump.service();
       t.exitSends();
+      await flush();
     }
     expect(ok).toBe(true);
     expect(total).toBeGreaterThan(1_000_000);
     expect(t.stream.sendmes).toBeGreaterThan(10);
   });
 
-  it('turns END DONE into ring EOF after the overflow drained, then releases the slot', () => {
+  it('turns END DONE into ring EOF after the overflow drained, then releases the slot', async () => {
     const t = setup();
     t.attach();
     t.exitSends(300);
+    await flush();
     t.pump.onEvent({ type: 'end', reason: 6, remote: true, error: null });
     expect(t.done).toEqual([]);
     expect(t.dp.readEnded).toBe(false);
@@ -117,6 +121,17 @@ describe('RingStreamPump', () => {
     expect(t.dp.readEnded).toBe(true);
     expect(t.done).toEqual([6]);
     expect(t.dp.release()).toBe(true); // backend already released: the slot is free now
+  });
+
+  it('writes the cells of one batch to the ring with one write (one doorbell ring at most)', async () => {
+    const t = setup();
+    t.attach();
+    t.dp.armRead(); // the dataplane is waiting for data
+    t.exitSends(40);
+    expect(t.dp.readable()).toBe(0);
+    await flush();
+    expect(t.dp.readable()).toBe(40 * CELL);
+    expect(t.table.doorbell('dataplane').takeReady()).toEqual([t.slot]);
   });
 
   it('resets the ring on END with another reason or a dead circuit', () => {
