@@ -21,7 +21,7 @@ import { policyAllowsPort } from '../netdoc/portpolicy.js';
 import type { Circuit, CircuitEvent } from '../proto/circuit.js';
 import type { ProtoError } from '../proto/errors.js';
 import type { Stream, StreamEvent } from '../proto/stream.js';
-import { CIRC_COUNTERS, STREAM_COUNTERS, destroyCounter, endCounter, protoCounter, retryableEndReason } from './counters.js';
+import { CIRC_COUNTERS, MAX_LIMITED_REFUSALS, STREAM_COUNTERS, destroyCounter, endCounter, protoCounter, refusalAction } from './counters.js';
 import { streamDuplexSink } from './stream-duplex.js';
 
 export interface CircMgrOptions {
@@ -111,7 +111,8 @@ export interface OpenedStream {
 
 /** A stream that could not be opened: the last END reason and why. */
 export class StreamOpenError extends Error {
-  constructor(readonly reason: number, message: string) {
+  /** `remote`: the exit sent END with `reason`; otherwise we gave up or the circuit died. */
+  constructor(readonly reason: number, message: string, readonly remote = false) {
     super(message);
     this.name = 'StreamOpenError';
   }
@@ -295,9 +296,10 @@ export class CircMgr {
   // ---- streams ----
 
   /**
-   * Open an exit stream, retrying on other circuits the way C tor does: after END EXITPOLICY,
-   * RESOLVEFAILED, RESOURCELIMIT or HIBERNATING before CONNECTED (avoiding that exit), after a BEGIN
-   * timeout (the circuit is retired), or when the circuit dies first. Other refusals are final.
+   * Open an exit stream, retrying on other circuits the way C tor does (see refusalAction): after END
+   * EXITPOLICY/RESOURCELIMIT/HIBERNATING (avoiding that exit), up to 3 times after END RESOLVEFAILED/
+   * MISC/TIMEOUT/NOROUTE (retiring the circuit), after our BEGIN timeout (the circuit is retired), or
+   * when the circuit dies first. Other refusals (CONNECTREFUSED, …) are final.
    * `sink` receives the stream's events from CONNECTED on.
    */
   async openStream(req: StreamRequest, sink: StreamSink): Promise<OpenedStream> {
@@ -308,6 +310,7 @@ export class CircMgr {
     // bounds the time); only BEGIN attempts count against maxStreamAttempts.
     let attempt = 0;
     let buildFailures = 0;
+    let limitedRefusals = 0;
     while (attempt < this.cfg.maxStreamAttempts) {
       let mc: ManagedCircuit;
       try {
@@ -341,15 +344,21 @@ export class CircMgr {
         return { stream: s.value, circuit: mc, connected, attempts: attempt };
       } catch (e) {
         const reason = e instanceof StreamOpenError ? e.reason : EndReason.MISC;
+        const remote = e instanceof StreamOpenError && e.remote;
         lastReason = reason;
         lastWhy = (e as Error).message;
-        if (reason === EndReason.TIMEOUT) {
-          mc.retired = true; // C tor stops using a circuit whose BEGIN timed out for new streams
+        if (!remote) {
+          // Our BEGIN timeout (C tor stops using that circuit for new streams) or a dead circuit.
+          if (reason === EndReason.TIMEOUT) mc.retired = true;
           continue;
         }
-        if (reason === EndReason.DESTROY) continue; // the circuit died: try a new one
-        if (retryableEndReason(reason)) {
+        const action = refusalAction(reason);
+        if (action === 'avoid-exit') {
           if (mc.exit) avoid.add(mc.exit.rsaIdHex);
+          continue;
+        }
+        if (action === 'retry-limited' && ++limitedRefusals < MAX_LIMITED_REFUSALS) {
+          mc.retired = true;
           continue;
         }
         this.streamCounters.bump('gave-up');
@@ -391,7 +400,7 @@ export class CircMgr {
           this.streamGone(mc);
           if (e.remote) this.streamCounters.bump(endCounter('refused', e.reason));
           const why = e.remote ? `exit refused: ${endReasonName(e.reason)}` : `circuit closed before CONNECTED${e.error ? ` (${e.error.message})` : ''}`;
-          reject(new StreamOpenError(e.remote ? e.reason : EndReason.DESTROY, why));
+          reject(new StreamOpenError(e.remote ? e.reason : EndReason.DESTROY, why, e.remote));
         }
       };
     });

@@ -34,7 +34,11 @@ const PROTO_DESCRIPTIONS: Record<ProtoErrorCode, string> = {
 
 const DESTROY_SEVERITY: Record<string, TorCounterDescriptor['severity']> = { FINISHED: 'info', REQUESTED: 'info', NONE: 'info' };
 
-const STREAM_END_RETRIED = new Set<number>([EndReason.EXITPOLICY, EndReason.RESOLVEFAILED, EndReason.RESOURCELIMIT, EndReason.HIBERNATING]);
+/** END reasons before CONNECTED after which the exit is avoided and the stream tried elsewhere. */
+const AVOID_EXIT = new Set<number>([EndReason.EXITPOLICY, EndReason.RESOURCELIMIT, EndReason.HIBERNATING]);
+/** END reasons retried on another circuit a limited number of times (C tor: MAX_RESOLVE_FAILURES, 3). */
+const RETRY_LIMITED = new Set<number>([EndReason.RESOLVEFAILED, EndReason.MISC, EndReason.TIMEOUT, EndReason.NOROUTE]);
+const STREAM_END_RETRIED = new Set<number>([...AVOID_EXIT, ...RETRY_LIMITED]);
 
 export const CIRC_COUNTERS: readonly TorCounterDescriptor[] = [
   { name: 'circuits-built', description: '3-hop exit circuits built', severity: 'info' },
@@ -101,3 +105,18 @@ export function endCounter(prefix: 'refused' | 'ended', reason: number): string 
 export function retryableEndReason(reason: number): boolean {
   return STREAM_END_RETRIED.has(reason);
 }
+
+/**
+ * What C tor does with an END before CONNECTED (relay.c connection_ap_process_end_not_open):
+ * EXITPOLICY / RESOURCELIMIT / HIBERNATING — stop using that exit, retry; RESOLVEFAILED / MISC /
+ * TIMEOUT / NOROUTE — mark the circuit unusable for new streams and retry, up to 3 such failures;
+ * anything else (CONNECTREFUSED, DONE, …) — report it.
+ */
+export function refusalAction(reason: number): 'avoid-exit' | 'retry-limited' | 'fail' {
+  if (AVOID_EXIT.has(reason)) return 'avoid-exit';
+  if (RETRY_LIMITED.has(reason)) return 'retry-limited';
+  return 'fail';
+}
+
+/** C tor's MAX_RESOLVE_FAILURES. */
+export const MAX_LIMITED_REFUSALS = 3;

@@ -178,7 +178,16 @@ describe('CircMgr', () => {
     const t2 = setup({ begin: () => 2 });
     const e2 = await t2.mgr.openStream({ host: 'nx.example', port: 80, isolationKey: 'k' }, t2.sink).catch((x: unknown) => x);
     expect((e2 as StreamOpenError).reason).toBe(2);
-    expect(t2.mgr.streamCounters.get('refused-resolvefailed')).toBeGreaterThanOrEqual(2);
+    expect(t2.mgr.streamCounters.get('refused-resolvefailed')).toBe(3); // C tor's MAX_RESOLVE_FAILURES
+  });
+
+  it('retries END MISC on a new circuit (a young exit refusing an unknown middle), retiring the old one', async () => {
+    let n = 0;
+    const t = setup({ begin: () => (n++ === 0 ? 1 : 'connect') });
+    const o = await t.mgr.openStream({ host: 'h', port: 80, isolationKey: 'k' }, t.sink);
+    expect(o.attempts).toBe(2);
+    expect(t.mgr.list().find((c) => c.id !== o.circuit.id && c.isolation === 'k')?.retired ?? true).toBe(true);
+    expect(t.mgr.streamCounters.get('refused-misc')).toBe(1);
   });
 
   it('retries on another circuit after a BEGIN timeout and retires the slow one', async () => {
