@@ -6,65 +6,36 @@ import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createVethNamespace, type VethNamespace } from '../../src/native/veth.js';
-import { startDaemonProcess, type DaemonProcess } from '../harness/daemon.js';
+import type { DaemonProcess } from '../harness/daemon.js';
+import { dirAuthorityStanza, startGateway, waitBootstrapped, waitFor, type Gateway } from '../harness/gateway.js';
 import { curlSocks } from '../harness/netns-client.js';
 import { deterministicBytesSha256, startOriginServer, type OriginServer } from '../harness/origin-server.js';
 import { startTorNet, type TorNet } from '../harness/tornet/index.js';
 
 const GW = '10.93.0.1';
-const CLIENT = '10.93.0.2';
 const PROXY = `${GW}:9050`;
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 describe('embedded Tor client behind the SOCKS port', () => {
   let net: TorNet;
   let origin: OriginServer;
-  let ns: VethNamespace;
+  let gw: Gateway;
+  let ns: Gateway['ns'];
   let d: DaemonProcess;
 
   beforeAll(async () => {
-    [net, origin, ns] = await Promise.all([
-      startTorNet({ relays: 2, exits: 2, referenceClient: false }),
-      startOriginServer(),
-      createVethNamespace('opte', { peerAddress: `${CLIENT}/24`, gsoMaxSegs: 1 }),
-    ]);
-    const dirAuth = net.dirAuthorityLines.map((l) => `dir-authority "${l}"`).join('\n          ');
-    d = await startDaemonProcess({
-      config: `
-        unix { cli-listen $DIR/cli.sock exec $DIR/setup.gate }
-        tor {
-          enabled
-          backend embedded
-          data-dir $DIR/tor
-          cache-dir $DIR/tor-cache
-          test-network on
-          safe-logging off
-          ${dirAuth}
-        }`,
-      files: {
-        'setup.gate': `create host-interface name ${ns.host}
-set interface state host-${ns.host} up
-set interface ip address host-${ns.host} ${GW}/24
-`,
-      },
+    [net, origin] = await Promise.all([startTorNet({ relays: 2, exits: 2, referenceClient: false }), startOriginServer()]);
+    gw = await startGateway({
+      prefix: 'opte',
+      subnet: '10.93.0',
+      tor: `enabled\nbackend embedded\ndata-dir $DIR/tor\ncache-dir $DIR/tor-cache\ntest-network on\nsafe-logging off\n${dirAuthorityStanza(net.dirAuthorityLines)}`,
     });
-    await waitFor('the embedded client to bootstrap', async () => ((await d.cli('show tor status')).output.includes('bootstrap: 100%') ? true : undefined), 120_000);
+    ({ ns, d } = gw);
+    await waitBootstrapped(d);
   }, 240_000);
 
   afterAll(async () => {
-    await d?.stop();
-    await ns?.close();
+    await gw?.close();
     await origin?.stop();
     await net?.stop();
   });

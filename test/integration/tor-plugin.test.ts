@@ -9,8 +9,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createVethNamespace, ip, type VethNamespace } from '../../src/native/veth.js';
-import { startDaemonProcess, type DaemonProcess } from '../harness/daemon.js';
+import { ip } from '../../src/native/veth.js';
+import type { DaemonProcess } from '../harness/daemon.js';
+import { dirAuthorityStanza, startGateway, waitBootstrapped, waitFor, type Gateway } from '../harness/gateway.js';
 import { curlSocks, runInNetns } from '../harness/netns-client.js';
 import { deterministicBytes, deterministicBytesSha256, startOriginServer, type OriginServer } from '../harness/origin-server.js';
 import { startTorNet, type TorNet } from '../harness/tornet/index.js';
@@ -22,57 +23,27 @@ const CLIENT = '10.91.0.2';
 const PROXY = `${GW}:9050`;
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
 describe('tor plugin over the dataplane', () => {
   let net: TorNet;
   let origin: OriginServer;
-  let ns: VethNamespace;
+  let gw: Gateway;
+  let ns: Gateway['ns'];
   let d: DaemonProcess;
 
   beforeAll(async () => {
-    [net, origin, ns] = await Promise.all([
-      startTorNet({ relays: 1, exits: 2 }),
-      startOriginServer(),
-      createVethNamespace('optp', { peerAddress: `${CLIENT}/24`, gsoMaxSegs: 1 }),
-    ]);
-    const dirAuth = net.dirAuthorityLines.map((l) => `dir-authority "${l.replace(/^DirAuthority\s+/, '')}"`).join('\n          ');
-    d = await startDaemonProcess({
-      config: `
-        unix { cli-listen $DIR/cli.sock exec $DIR/setup.gate }
-        tor {
-          backend managed
-          data-dir $DIR/tor
-          test-network on
-          safe-logging off
-          ${dirAuth}
-        }`,
-      files: {
-        'setup.gate': `create host-interface name ${ns.host}
-set interface state host-${ns.host} up
-set interface ip address host-${ns.host} ${GW}/24
-tor client enable port 9050
-`,
-      },
+    [net, origin] = await Promise.all([startTorNet({ relays: 1, exits: 2 }), startOriginServer()]);
+    gw = await startGateway({
+      prefix: 'optp',
+      subnet: '10.91.0',
+      tor: `backend managed\ndata-dir $DIR/tor\ntest-network on\nsafe-logging off\n${dirAuthorityStanza(net.dirAuthorityLines)}`,
+      setup: ['tor client enable port 9050'],
     });
-    await waitFor(
-      'managed tor to bootstrap',
-      async () => ((await d.cli('show tor status')).output.includes('bootstrap: 100%') ? true : undefined),
-      120_000,
-    );
+    ({ ns, d } = gw);
+    await waitBootstrapped(d);
   }, 240_000);
 
   afterAll(async () => {
-    await d?.stop();
-    await ns?.close();
+    await gw?.close();
     await origin?.stop();
     await net?.stop();
   });
