@@ -181,6 +181,7 @@ export class SocksStream {
         if (this.state !== 'connecting') return;
         this.state = 'open';
         this.sourcePort = e.sourcePort;
+        this.circuit = e.circuit;
         this.host.changed(this);
         this.apply(this.engine.connected(e.bound));
         this.service();
@@ -216,6 +217,9 @@ export class SocksStream {
     const ep = this.endpoint;
     if (!ep || this.state === 'closed') return;
     if (ep.isReset) {
+      // Before CONNECTED the backend's `failed` follows its reset: that answers the client with a
+      // SOCKS error reply instead of a RST.
+      if (this.state === 'connecting') return;
       this.endReason ??= 'reset';
       this.session.abort();
       return;

@@ -56,6 +56,8 @@ export type BackendEvent =
       readonly bound?: StreamTarget | undefined;
       /** Local port of the backend's connection to a Tor SOCKS port, to find the stream in tor's control-port events. */
       readonly sourcePort?: number | undefined;
+      /** The circuit the stream rides on, where the backend builds circuits itself (embedded). */
+      readonly circuit?: string | undefined;
     }
   | { readonly type: 'failed'; readonly id: number; readonly reason: number; readonly onionCode?: number | undefined }
   | { readonly type: 'closed'; readonly id: number; readonly reason: number }

@@ -101,7 +101,7 @@ async function main(): Promise<void> {
           return;
         }
         p.pump = pump;
-        post({ type: 'connected', id: p.id });
+        post({ type: 'connected', id: p.id, circuit: String(opened.record.circuit) });
         pump.attach(opened.stream);
       },
       (e: unknown) => {

@@ -3,8 +3,9 @@
 // bounded overflow (one stream window), and the stream's SENDMEs are withheld until ring + overflow
 // can take a further window, so a slow SOCKS client stops the exit. Up (client -> exit): bytes leave
 // the toBackend ring only as fast as the stream and circuit package windows allow. Tor streams have
-// no half-close: client EOF only stops reading; the exit's END DONE becomes ring EOF; other END
-// reasons, a dead circuit, or a ring reset abort both ways.
+// no half-close: as C tor does on a SOCKS client's EOF, the client's EOF ends the stream with END DONE
+// once its bytes are sent; that END, or the exit's END DONE, becomes ring EOF; other END reasons, a
+// dead circuit, or a ring reset abort both ways.
 import type { StreamEndpoint } from '../../backend/ring-table.js';
 import { EndReason } from '../cell/relay/end.js';
 import { RELAY_DATA_MAX } from '../cell/relay-cell.js';
@@ -57,7 +58,7 @@ export class RingStreamPump implements StreamSink {
       case 'writable':
         return this.pullUp();
       case 'end':
-        if (e.reason === EndReason.DONE && e.remote) {
+        if (e.reason === EndReason.DONE && (e.remote || this.clientEof)) {
           this.remoteDone = true;
           this.drainDown();
         } else {
@@ -194,7 +195,9 @@ export class RingStreamPump implements StreamSink {
       const avail = this.ep.readable();
       if (avail === 0) {
         if (this.ep.readEnded) {
-          this.clientEof = true; // no half-close in Tor: keep the stream until the exit ends it
+          // No half-close in Tor: the client's EOF ends the stream (END DONE), as C tor does.
+          this.clientEof = true;
+          s.end(EndReason.DONE, this.now());
           return;
         }
         if (this.ep.isReset) return this.service();

@@ -152,7 +152,7 @@ describe('RingStreamPump', () => {
     expect(t.done).toEqual([12]);
   });
 
-  it('moves uploads only as fast as the package window allows; client EOF does not end the stream', () => {
+  it('moves uploads only as fast as the package window allows; client EOF then ends the stream (END DONE), as C tor does', () => {
     const t = setup();
     t.stream.packageWindow = 4;
     t.attach();
@@ -164,8 +164,13 @@ describe('RingStreamPump', () => {
     t.pump.onEvent({ type: 'writable' });
     expect(t.stream.sent.reduce((a, b) => a + b.length, 0)).toBe(10_000);
     t.pump.service();
-    expect(t.stream.state).toBe('open');
-    expect(t.done).toEqual([]);
+    // Every byte went out before the END.
+    expect(t.stream.endedWith).toBe(6);
+    // Our own END comes back as the stream's end: an orderly finish, EOF toward the client.
+    t.pump.onEvent({ type: 'end', reason: 6, remote: false, error: null });
+    expect(t.done).toEqual([6]);
+    expect(t.dp.isReset).toBe(false);
+    expect(t.dp.readEnded).toBe(true);
   });
 
   it('reports an end that arrives before attach only after attach', () => {
