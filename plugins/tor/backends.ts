@@ -41,6 +41,8 @@ export class BackendHandle {
   failure?: string;
   /** Streams currently using this backend. */
   streams = 0;
+  /** The stream holding each ring slot, for doorbells. */
+  readonly bySlot = new Map<number, { service(): void }>();
   /** Replaced by a newer backend: close when the last stream ends. */
   retiring = false;
   readonly startedAt = Date.now();

@@ -126,6 +126,7 @@ export class SocksStream {
     this.slot = slot;
     this.endpoint = b.table.endpoint(slot, 'dataplane');
     b.streams++;
+    b.bySlot.set(slot, this);
     this.state = 'connecting';
     this.host.register(this);
     this.host.changed(this);
@@ -298,7 +299,10 @@ export class SocksStream {
     if (this.released || !this.endpoint) return;
     this.released = true;
     this.endpoint.release();
-    if (this.backend) this.backend.streams--;
+    if (this.backend) {
+      this.backend.streams--;
+      if (this.backend.bySlot.get(this.slot) === this) this.backend.bySlot.delete(this.slot);
+    }
   }
 
   /** The client session is gone (closed or reset). */

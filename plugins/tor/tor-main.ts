@@ -157,16 +157,7 @@ export class TorMain implements StreamHost {
     const bell = b.table.doorbell('dataplane');
     while (b.state !== 'closed') {
       const ready = await bell.wait(1000);
-      if (!ready.length) continue;
-      const m = this.byBackendId.get(b);
-      for (const slot of ready) {
-        for (const st of m?.values() ?? []) {
-          if (st.slot === slot) {
-            st.service();
-            break;
-          }
-        }
-      }
+      for (const slot of ready) b.bySlot.get(slot)?.service();
     }
   }
 
