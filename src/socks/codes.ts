@@ -1,5 +1,6 @@
 // SOCKS reply codes, Tor stream END reasons, the END-reason -> SOCKS5 mapping C tor uses, and the
 // error-counter descriptor tables for all of them.
+import { EndReason } from '../tor/cell/relay/end.js';
 
 export type Severity = 'error' | 'warn' | 'info';
 
@@ -42,23 +43,11 @@ export function isOnionErrorCode(code: number): code is OnionErrorCode {
 export const Socks4Reply = { GRANTED: 0x5a, REJECTED: 0x5b } as const;
 export type Socks4ReplyCode = (typeof Socks4Reply)[keyof typeof Socks4Reply];
 
-/** Tor relay END cell reasons (tor-spec 6.3), numbered as on the wire. */
-export const StreamEndReason = {
-  MISC: 1,
-  RESOLVEFAILED: 2,
-  CONNECTREFUSED: 3,
-  EXITPOLICY: 4,
-  DESTROY: 5,
-  DONE: 6,
-  TIMEOUT: 7,
-  NOROUTE: 8,
-  HIBERNATING: 9,
-  INTERNAL: 10,
-  RESOURCELIMIT: 11,
-  CONNRESET: 12,
-  TORPROTOCOL: 13,
-  NOTDIRECTORY: 14,
-} as const;
+/**
+ * Tor relay END cell reasons (tor-spec 6.3), numbered as on the wire: the cell layer's table, under the
+ * name the backend contract uses for why a stream ended.
+ */
+export const StreamEndReason = EndReason;
 export type StreamEndReasonCode = (typeof StreamEndReason)[keyof typeof StreamEndReason];
 export type StreamEndReasonName = keyof typeof StreamEndReason;
 

@@ -11,7 +11,7 @@ import { EventFd } from '../../../src/native/eventfd.js';
 
 let tree: { root: string; cleanup: () => void };
 beforeAll(() => {
-  tree = transpileTree(['src/backend', 'src/socks', 'src/native']);
+  tree = transpileTree(['src/backend', 'src/socks', 'src/native', 'src/tor/cell', 'src/tor/bytes']);
 });
 afterAll(() => tree.cleanup());
 
