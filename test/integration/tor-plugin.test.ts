@@ -40,6 +40,9 @@ describe('tor plugin over the dataplane', () => {
     });
     ({ ns, d } = gw);
     await waitBootstrapped(d);
+    // A young network: C tor exits refuse streams from relays missing from their own consensus for
+    // a little while after bring-up (the harness waits the same way for its reference client).
+    await waitFor('a first stream through the network', async () => ((await curlSocks(ns.netns, PROXY, origin.url('/bytes/10'), [], 20_000)).code === 0 ? true : undefined), 90_000);
   }, 240_000);
 
   afterAll(async () => {
