@@ -30,12 +30,7 @@ export function torApiBackend(tor: TorMain): TorApiBackend {
     status: () => {
       const b = tor.backend;
       const boot = b?.bootstrap();
-      let up = tor.totalUp;
-      let down = tor.totalDown;
-      for (const st of tor.streams.values()) {
-        up += st.bytesUp;
-        down += st.bytesDown;
-      }
+      const { up, down } = tor.byteTotals();
       const percent = boot ? boot.percent : b?.state === 'ready' ? 100 : 0;
       refresh();
       return {

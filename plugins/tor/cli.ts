@@ -42,12 +42,7 @@ export async function formatStatus(tor: TorMain): Promise<string> {
     if (st) lines.push(`  circuits: ${st.circuits.filter((x) => x.state === 'open').length} open, guards ${st.guards.length}`);
   } else if (b) lines.push(`  bootstrap: ${b.state === 'ready' ? 'done (the backend does not report phases)' : b.state}`);
   lines.push(`  listener: ${tor.listener ? `${c.socksAddress ? ip4ToString(c.socksAddress) : '*'}:${c.socksPort} (SOCKS4, SOCKS4a, SOCKS5)` : 'none'}`);
-  let up = tor.totalUp;
-  let down = tor.totalDown;
-  for (const st of tor.streams.values()) {
-    up += st.bytesUp;
-    down += st.bytesDown;
-  }
+  const { up, down } = tor.byteTotals();
   lines.push(`  streams: ${tor.streams.size} open, max ${c.maxConnections}`);
   lines.push(`  bytes: ${up} client->tor, ${down} tor->client`);
   lines.push(`  safe-logging: ${c.safeLogging ? 'on' : 'off'}${c.testNetwork ? ', test-network on' : ''}`);

@@ -240,6 +240,17 @@ export class TorMain implements StreamHost {
     return handshaking ? DEADLINE_TICK_MS : undefined;
   }
 
+  /** Bytes carried since start, closed streams and open ones together. */
+  byteTotals(): { up: number; down: number } {
+    let up = this.totalUp;
+    let down = this.totalDown;
+    for (const st of this.streams.values()) {
+      up += st.bytesUp;
+      down += st.bytesDown;
+    }
+    return { up, down };
+  }
+
   /** The circuit a stream rides on, where the backend knows it (remembered once learned). */
   circuitOf(st: SocksStream): string | undefined {
     if (st.circuit === undefined && st.sourcePort !== undefined) st.circuit = st.backend?.managed?.circuitOf(st.sourcePort);
