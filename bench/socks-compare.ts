@@ -21,13 +21,14 @@
 //     [--config '<extra startup.conf text for the daemon>'] [--setup '<daemon CLI command>; …' ($IF: its interface)]
 //     [--variant '<label>=<startup.conf text>' …]   more onionplane rows, e.g. 'fifo16k=session { rx-fifo-size 16k tx-fifo-size 16k }'
 //   --profile runs the daemon with --cpu-prof and prints its hottest functions and files; `show runtime`
-//   after each onionplane measurement is always kept in the JSON.
+//   after each onionplane measurement is always kept in the JSON; --keep-profile <dir> also keeps the raw
+//   .cpuprofile files (one per thread) there.
 //   --gso-max-segs N caps GSO on the client's veth end only (default 1: onionplane does not segment GSO
 //   frames); 0 leaves the kernel default (then onionplane drops the client's super-frames).
 // Needs danted (dante-server) and microsocks; a missing one is reported and skipped.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,6 +70,8 @@ export interface SocksCompareOptions {
   daemonSetup: readonly string[];
   /** Extra onionplane rows: the same daemon with more startup.conf text (e.g. to measure a tuning). */
   variants: readonly { label: string; config: string }[];
+  /** With --profile: also keep the raw .cpuprofile files here (for a closer look in DevTools). */
+  keepProfileDir?: string | undefined;
 }
 
 export interface RateResult {
@@ -760,6 +763,11 @@ export async function runSocksCompare(o: SocksCompareOptions): Promise<SocksComp
       if (t.rounds.bulk.length > 0) t.bulk = t.rounds.bulk.reduce((a, b) => (b.mbPerSec > a.mbPerSec ? b : a));
       const p = o.profile ? summarizeProfiles(join(dir, `profile-${i}`)) : undefined;
       if (p) t.profile = p;
+      if (p && o.keepProfileDir) {
+        const keep = join(o.keepProfileDir, `profile-${i}`);
+        mkdirSync(keep, { recursive: true });
+        for (const f of p.files) copyFileSync(join(dir, `profile-${i}`, f), join(keep, f));
+      }
     }
   } finally {
     await origin?.stop();
@@ -855,6 +863,7 @@ function parseArgs(argv: readonly string[]): SocksCompareOptions {
       .split(',')
       .filter((p): p is 'rate' | 'bulk' => p === 'rate' || p === 'bulk'),
     daemonConfig: arg('config', ''),
+    keepProfileDir: argv.includes('--keep-profile') ? arg('keep-profile', '') || undefined : undefined,
     daemonSetup: arg('setup', '')
       .split(';')
       .map((c) => c.trim())

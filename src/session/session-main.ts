@@ -149,6 +149,10 @@ export class SessionMain implements SessionOwner {
         s.closed = true;
         this.forget(s);
         app.onClosed?.(s);
+        // The app is done, but the stack may keep the connection in TIME-WAIT for seconds: drained fifos
+        // give their storage back now, so a connection rate does not hold (and allocate) rings per TIME-WAIT.
+        conn.rxFifo.releaseIfIdle();
+        conn.txFifo.releaseIfIdle();
       },
     };
   }
