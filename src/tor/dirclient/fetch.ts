@@ -86,8 +86,36 @@ export function dirPortOpener(host: string, port: number, connectTimeoutMs = 10_
     });
 }
 
-/** Open a stream with `open` and run one request on it. */
+/**
+ * Open a stream with `open` and run one request on it. `timeoutMs` bounds the whole exchange, opening
+ * included: a directory cache that hangs while its circuit is built counts as a timeout too.
+ */
 export async function fetchDir(open: DirStreamOpener, req: DirRequest, opts: FetchOptions = {}): Promise<DirResponse> {
-  const stream = await open();
-  return fetchOverStream(stream, req, opts);
+  const started = Date.now();
+  const budget = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const stream = await openWithin(open, budget);
+  const left = Math.max(1, budget - (Date.now() - started));
+  return fetchOverStream(stream, req, { ...opts, timeoutMs: left });
+}
+
+/** `open()`, rejected with a timeout after `ms`; a stream that arrives too late is destroyed. */
+function openWithin(open: DirStreamOpener, ms: number): Promise<Duplex> {
+  return new Promise<Duplex>((resolve, reject) => {
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      reject(new DirFetchError('timeout', 'directory stream not open in time'));
+    }, ms);
+    open().then(
+      (stream) => {
+        clearTimeout(timer);
+        if (late) stream.destroy();
+        else resolve(stream);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        if (!late) reject(e);
+      },
+    );
+  });
 }

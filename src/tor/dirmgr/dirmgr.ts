@@ -1,5 +1,7 @@
 import type { ValidatedAuthCert } from '../netdoc/authcert.js';
+import { consensusLiveness } from '../netdoc/consensus-verify.js';
 import type { DirAuthority } from '../netdoc/dirauthority.js';
+import type { RejectReason } from '../netdoc/errors.js';
 import type { DirRequest } from '../dirclient/request.js';
 import { microdescRequests } from '../dirclient/request.js';
 import { dirPortOpener, fetchDir, type DirStreamOpener } from '../dirclient/fetch.js';
@@ -7,10 +9,11 @@ import { NetDir, type NetDirOptions } from '../netdir/netdir.js';
 import { cryptoRandom, type RandomSource } from '../netdir/random.js';
 import { acceptCerts, acceptConsensus, acceptMicrodescs } from './accept.js';
 import { DirCache } from './cache.js';
-import { DirCounters } from './counters.js';
+import { DirCounters, type DirFetchOutcome, type DirSourceKind } from './counters.js';
+import { dirCacheCandidates, DirSourcePenalties, planDirSources, type DirCacheTarget, type PlannedSource } from './dir-source.js';
 import { nextConsensusFetchTime } from './schedule.js';
 
-/** A directory server and how to open a stream to it (DirPort TCP now, BEGIN_DIR later). */
+/** A directory server and how to open a stream to it (an authority's DirPort, or BEGIN_DIR on an ORPort). */
 export interface DirServer {
   readonly name: string;
   readonly open: DirStreamOpener;
@@ -18,8 +21,17 @@ export interface DirServer {
 
 export interface DirMgrConfig {
   readonly authorities: readonly DirAuthority[];
-  /** Servers to fetch from, tried in random order; default: every authority's DirPort. */
+  /** Authority (or fallback) servers, tried in random order; default: every authority's DirPort. */
   readonly servers?: readonly DirServer[];
+  /**
+   * Opens BEGIN_DIR streams to a directory cache (a V2Dir relay of the consensus), e.g. the circuit
+   * manager's one-hop CREATE_FAST dir circuits. Without it every fetch goes to `servers`.
+   */
+  readonly cacheServer?: (target: DirCacheTarget) => DirServer;
+  /** RSA identities (hex) of our guards, tried first as caches (C tor's directory guards). */
+  readonly dirGuards?: () => readonly string[];
+  /** Distinct caches tried per request before falling back to the authorities (default 3). */
+  readonly maxCacheAttempts?: number;
   /** Directory for raw cached documents; no caching when undefined. */
   readonly cacheDir?: string;
   /** Wall clock in ms; the runtime's, injectable for tests. */
@@ -28,7 +40,10 @@ export interface DirMgrConfig {
   readonly netDirOptions?: NetDirOptions;
   /** Ask for `.z` (deflate) documents. */
   readonly compressed?: boolean;
+  /** Bound on one fetch from an authority, stream opening included (default 30 s). */
   readonly fetchTimeoutMs?: number;
+  /** Bound on one fetch from a cache, stream opening included (default 15 s): another cache is near. */
+  readonly cacheFetchTimeoutMs?: number;
 }
 
 export class DirBootstrapError extends Error {
@@ -42,14 +57,47 @@ export function authorityServers(authorities: readonly DirAuthority[]): DirServe
   return authorities.map((a) => ({ name: a.nickname ?? a.v3ident, open: dirPortOpener(a.address, a.dirPort) }));
 }
 
+/** One fetch as the manager saw it, for status listings and tests. */
+export interface DirFetchRecord {
+  readonly at: number;
+  readonly request: DirRequest['kind'];
+  readonly source: DirSourceKind;
+  readonly server: string;
+  readonly outcome: DirFetchOutcome;
+}
+
+const RECENT_FETCHES = 32;
+const DEFAULT_MAX_CACHE_ATTEMPTS = 3;
+const DEFAULT_CACHE_FETCH_TIMEOUT_MS = 15_000;
+
+/** Reasons that say the server lags (an old or early document), not that it lies. */
+const STALE_REASONS: ReadonlySet<RejectReason> = new Set<RejectReason>(['expired', 'not-yet-valid']);
+
+/** A source picked for one request, with the server to open. */
+interface Source {
+  readonly plan: PlannedSource;
+  readonly server: DirServer;
+}
+
 /**
  * Directory manager: bootstrap (certificates → consensus → microdescriptors), refresh on the
- * dir-spec schedule, cache raw documents. Every refused document is counted in `counters`.
+ * dir-spec schedule, cache raw documents. The first consensus comes from the authorities; once a
+ * (reasonably) live one is held, consensus refreshes, microdescriptors and missing certificates come
+ * from directory caches first, falling back to the authorities. Every refused document is counted in
+ * `counters`, every fetch by source and outcome.
  */
 export class DirMgr {
   readonly counters = new DirCounters();
+  /** Servers that failed or lied, skipped for a while. */
+  readonly penalties = new DirSourcePenalties();
+  /** The last fetches (oldest first), bounded. */
+  readonly recentFetches: DirFetchRecord[] = [];
+  /** Where each kind of request was last answered with an accepted document. */
+  readonly lastGoodSource = new Map<DirRequest['kind'], DirFetchRecord>();
   private readonly cfg: DirMgrConfig;
   private readonly servers: readonly DirServer[];
+  private readonly authorityIds: readonly string[];
+  private readonly authorityRsaIds: ReadonlySet<string>;
   private readonly clock: () => number;
   private readonly rng: RandomSource;
   private readonly cache: DirCache | undefined;
@@ -60,6 +108,8 @@ export class DirMgr {
   constructor(cfg: DirMgrConfig) {
     this.cfg = cfg;
     this.servers = cfg.servers ?? authorityServers(cfg.authorities);
+    this.authorityIds = this.servers.map((s, i) => `authority:${i}:${s.name}`);
+    this.authorityRsaIds = new Set(cfg.authorities.map((a) => a.rsaFingerprint.toUpperCase()));
     this.clock = cfg.clock ?? Date.now;
     this.rng = cfg.rng ?? cryptoRandom;
     this.cache = cfg.cacheDir !== undefined ? new DirCache(cfg.cacheDir) : undefined;
@@ -118,6 +168,40 @@ export class DirMgr {
     return true;
   }
 
+  /**
+   * The servers to try for one request, in order: caches when a (reasonably) live consensus is held
+   * and a cache opener is configured, then the authorities.
+   */
+  sourcesFor(opts: { readonly caches: boolean } = { caches: true }): PlannedSource[] {
+    const now = this.clock();
+    const cachesAllowed = opts.caches && this.cachesUsable(now);
+    const caches = cachesAllowed ? dirCacheCandidates(this.current!, this.authorityRsaIds) : [];
+    const plan = planDirSources({
+      caches,
+      preferred: cachesAllowed ? (this.cfg.dirGuards?.() ?? []) : [],
+      authorities: this.authorityIds,
+      penalties: this.penalties,
+      now,
+      rng: this.rng,
+      maxCaches: this.cfg.maxCacheAttempts ?? DEFAULT_MAX_CACHE_ATTEMPTS,
+    });
+    if (cachesAllowed && !plan.some((p) => p.kind === 'cache')) this.counters.noCache();
+    return plan;
+  }
+
+  private cachesUsable(now: number): boolean {
+    if (this.cfg.cacheServer === undefined || this.current === undefined) return false;
+    const l = consensusLiveness(this.current.consensus, now);
+    return l === 'live' || l === 'reasonably-live';
+  }
+
+  private sources(opts: { readonly caches: boolean } = { caches: true }): Source[] {
+    return this.sourcesFor(opts).map((plan) => ({
+      plan,
+      server: plan.kind === 'cache' ? this.cfg.cacheServer!(plan.cache) : this.servers[plan.index]!,
+    }));
+  }
+
   private addCerts(certs: readonly ValidatedAuthCert[]): void {
     for (const c of certs) {
       const old = this.certsById.get(c.fingerprint);
@@ -130,47 +214,79 @@ export class DirMgr {
     this.refreshAt = nextConsensusFetchTime(dir.consensus, this.rng);
   }
 
-  /** Servers in a fresh random order so that load spreads and a dead one is skipped. */
-  private shuffledServers(): DirServer[] {
-    const s = [...this.servers];
-    for (let i = s.length - 1; i > 0; i--) {
-      const j = Math.floor(this.rng.next() * (i + 1));
-      [s[i], s[j]] = [s[j]!, s[i]!];
-    }
-    return s;
+  /** Count a fetch, move the server in or out of the penalty box, remember it. */
+  private note(src: Source, request: DirRequest['kind'], outcome: DirFetchOutcome, stale = false): void {
+    const now = this.clock();
+    const kind = src.plan.kind;
+    this.counters.fetched(kind, outcome);
+    if (outcome === 'ok') this.penalties.succeeded(src.plan.id);
+    else if (outcome === 'rejected') this.penalties.rejected(src.plan.id, now);
+    else if (!stale || kind === 'cache') this.penalties.failed(src.plan.id, now);
+    const rec: DirFetchRecord = { at: now, request, source: kind, server: src.server.name, outcome };
+    this.recentFetches.push(rec);
+    if (this.recentFetches.length > RECENT_FETCHES) this.recentFetches.shift();
+    if (outcome === 'ok') this.lastGoodSource.set(request, rec);
   }
 
-  private async get(server: DirServer, req: DirRequest): Promise<Buffer | undefined> {
+  private async get(src: Source, req: DirRequest): Promise<Buffer | undefined> {
+    const timeoutMs = src.plan.kind === 'cache' ? (this.cfg.cacheFetchTimeoutMs ?? DEFAULT_CACHE_FETCH_TIMEOUT_MS) : this.cfg.fetchTimeoutMs;
     try {
-      const res = await fetchDir(server.open, req, { compressed: this.cfg.compressed, timeoutMs: this.cfg.fetchTimeoutMs });
+      const res = await fetchDir(src.server.open, req, { compressed: this.cfg.compressed, timeoutMs });
       return res.body;
     } catch (e) {
-      this.counters.fetchFailed(`${server.name}: ${req.kind}: ${e instanceof Error ? e.message : String(e)}`);
+      this.counters.fetchFailed(`${src.server.name}: ${req.kind}: ${e instanceof Error ? e.message : String(e)}`);
+      this.note(src, req.kind, 'failed');
       return undefined;
     }
   }
 
-  private async fetchCerts(server: DirServer, req: DirRequest): Promise<void> {
-    const body = await this.get(server, req);
-    if (body !== undefined) this.addCerts(acceptCerts(body, this.cfg.authorities, this.clock(), this.counters));
+  /** Fetch certificates from one server; counted as ok when any was accepted, rejected when any was refused. */
+  private async fetchCerts(src: Source, req: DirRequest): Promise<void> {
+    const body = await this.get(src, req);
+    if (body === undefined) return;
+    const refusedBefore = this.counters.rejectedByKind.cert;
+    const certs = acceptCerts(body, this.cfg.authorities, this.clock(), this.counters);
+    this.addCerts(certs);
+    this.note(src, req.kind, this.counters.rejectedByKind.cert > refusedBefore ? 'rejected' : certs.length > 0 ? 'ok' : 'failed');
+  }
+
+  /**
+   * Certificates a consensus is signed with but we lack: from the server that sent the consensus
+   * first, then from the authorities.
+   */
+  private async fetchMissingCerts(first: Source, missing: readonly { readonly v3ident: string; readonly signingKeyDigest: string }[]): Promise<void> {
+    const stillMissing = () =>
+      missing.filter((m) => this.certsById.get(m.v3ident)?.signingKey.sha1.toString('hex').toUpperCase() !== m.signingKeyDigest.toUpperCase());
+    const fallbacks = first.plan.kind === 'cache' ? this.sources({ caches: false }) : [];
+    for (const src of [first, ...fallbacks]) {
+      const want = stillMissing();
+      if (want.length === 0) return;
+      await this.fetchCerts(src, { kind: 'authcerts-fp-sk', pairs: want.map((m) => ({ v3ident: m.v3ident, signingKeyDigest: m.signingKeyDigest })) });
+    }
   }
 
   private async fetchConsensus(): Promise<boolean> {
-    for (const server of this.shuffledServers()) {
-      if (this.certsById.size === 0) await this.fetchCerts(server, { kind: 'authcerts-all' });
-      const body = await this.get(server, { kind: 'consensus-microdesc' });
+    for (const src of this.sources()) {
+      if (this.certsById.size === 0) await this.fetchCerts(src, { kind: 'authcerts-all' });
+      const body = await this.get(src, { kind: 'consensus-microdesc' });
       if (body === undefined) continue;
       let v = acceptConsensus(body, this.cfg.authorities, this.certs(), this.clock(), this.counters, { allowMissingCertRetry: true });
       if (!v.ok && v.missingCerts !== undefined) {
-        await this.fetchCerts(server, { kind: 'authcerts-fp-sk', pairs: v.missingCerts.map((m) => ({ v3ident: m.v3ident, signingKeyDigest: m.signingKeyDigest })) });
+        await this.fetchMissingCerts(src, v.missingCerts);
         v = acceptConsensus(body, this.cfg.authorities, this.certs(), this.clock(), this.counters);
       }
-      if (!v.ok) continue;
-      if (this.current !== undefined && v.consensus.validAfter <= this.current.consensus.validAfter) {
-        // Not newer than what we hold: keep ours, schedule the next try.
-        this.refreshAt = nextConsensusFetchTime(this.current.consensus, this.rng);
-        return false;
+      if (!v.ok) {
+        const stale = STALE_REASONS.has(v.error.reason);
+        this.note(src, 'consensus-microdesc', stale ? 'failed' : 'rejected', stale);
+        continue;
       }
+      if (this.current !== undefined && v.consensus.validAfter <= this.current.consensus.validAfter) {
+        // Valid but not newer than ours: this server lags. Try the next; keep ours meanwhile.
+        this.note(src, 'consensus-microdesc', 'failed', true);
+        this.refreshAt = nextConsensusFetchTime(this.current.consensus, this.rng);
+        continue;
+      }
+      this.note(src, 'consensus-microdesc', 'ok');
       // Carry over microdescriptors the new consensus still references.
       const dir = new NetDir(v.consensus, this.current?.microdescs() ?? [], this.cfg.netDirOptions);
       this.install(dir);
@@ -187,10 +303,14 @@ export class DirMgr {
     for (const req of microdescRequests(dir.missingMicrodescs())) {
       if (req.kind !== 'microdescs') continue;
       let wanted = req.digests;
-      for (const server of this.shuffledServers()) {
-        const body = await this.get(server, { kind: 'microdescs', digests: wanted });
+      // Each batch picks its own servers, spreading a large download over several caches.
+      for (const src of this.sources()) {
+        const body = await this.get(src, { kind: 'microdescs', digests: wanted });
         if (body === undefined) continue;
-        dir.addMicrodescs(acceptMicrodescs(body, wanted, this.counters));
+        const refusedBefore = this.counters.rejectedByKind.microdesc;
+        const added = dir.addMicrodescs(acceptMicrodescs(body, wanted, this.counters));
+        // A cache may lack some: what it has counts as a success, the rest is asked of the next server.
+        this.note(src, 'microdescs', this.counters.rejectedByKind.microdesc > refusedBefore ? 'rejected' : added > 0 ? 'ok' : 'failed');
         const missing = new Set(dir.missingMicrodescs().map((d) => d.toString('base64')));
         wanted = wanted.filter((d) => missing.has(d.toString('base64')));
         if (wanted.length === 0) break;
