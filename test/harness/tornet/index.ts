@@ -12,6 +12,8 @@ import { startOriginServer, type OriginServer } from '../origin-server.js';
 import { registerForCleanup, removeTreeSync, unregisterFromCleanup } from './cleanup.js';
 import { fetchConsensus, missingRelays } from './consensus.js';
 import { cacheReady } from './dir-cache.js';
+import { startDnsServer, type DnsServer } from './dns-server.js';
+import { DEFAULT_DNS_ZONE, type DnsRecords } from './dns-zone.js';
 import { hupTor, isOurTorRunning, killTorNow, readLog, sleep, spawnTor, stopTor, tailLines } from './daemon.js';
 import { formatDirAuthorityLine } from './dir-authority-line.js';
 import { createAuthorityKeys, createRelayIdentity } from './keys.js';
@@ -19,15 +21,21 @@ import { allocatePorts } from './ports.js';
 import { socks5Probe } from './socks-probe.js';
 import { readStateFile, ROOT_PREFIX, sweepAbandonedRoots, writeOwnerRecord, writeStateFile, defaultStatePath } from './state.js';
 import { renderTorrc, votingSchedule, checkConsensusParams, type VotingSchedule } from './torrc.js';
-import type { TorNet, TorNetDescription, TorNetOptions, TorNode, TorRole } from './types.js';
+import type { TorNet, TorNetDescription, TorNetDns, TorNetOptions, TorNode, TorRole } from './types.js';
 
-export type { TorNet, TorNetDescription, TorNetOptions, TorNode, TorRole } from './types.js';
+export type { TorNet, TorNetDescription, TorNetDns, TorNetOptions, TorNode, TorRole } from './types.js';
+export { startDnsServer, type DnsServer, type DnsServerOptions } from './dns-server.js';
+export { DnsZone, DEFAULT_DNS_ZONE, reverseName, type DnsRecords } from './dns-zone.js';
 export { formatDirAuthorityLine, parseDirAuthorityLine, type DirAuthorityEntry } from './dir-authority-line.js';
 export { parseConsensusSummary, fetchConsensus, type ConsensusSummary, type ConsensusRelay } from './consensus.js';
 export { defaultStatePath, readStateFile, writeStateFile } from './state.js';
 export { renderTorrc, votingSchedule } from './torrc.js';
 
 const ONION_VIRTUAL_PORT = 80;
+
+/** A name the harness's DNS always answers unless told otherwise: the loopback address origins listen on. */
+export const ORIGIN_HOSTNAME = `origin.${DEFAULT_DNS_ZONE}`;
+export const DEFAULT_DNS_RECORDS: DnsRecords = { [ORIGIN_HOSTNAME]: '127.0.0.1' };
 const BIND_FAILURE = /Could not bind to|Address already in use|Failed to parse\/validate config|Reading config failed/;
 
 /** Thrown when bring-up fails; the message ends with each daemon's log tail. */
@@ -60,10 +68,13 @@ class TorNetHandle implements TorNet {
   onionAddress?: string;
   onionVirtualPort?: number;
   onionServiceTarget?: number;
+  dns?: TorNetDns;
   consensusParams: string[];
   votingIntervalSeconds: number;
   bringUpMs: number;
   startedAt: string;
+  /** The DNS server the exits use, when this process runs it; stopped with the network. */
+  ownedDns?: DnsServer;
   /** An origin server started for the onion service; stopped with the network. */
   ownedOrigin?: OriginServer;
   private stopping?: Promise<void>;
@@ -82,6 +93,7 @@ class TorNetHandle implements TorNet {
     this.onionAddress = d.onionAddress;
     this.onionVirtualPort = d.onionVirtualPort;
     this.onionServiceTarget = d.onionServiceTarget;
+    this.dns = d.dns;
     this.consensusParams = d.consensusParams;
     this.votingIntervalSeconds = d.votingIntervalSeconds;
     this.bringUpMs = d.bringUpMs;
@@ -112,6 +124,7 @@ class TorNetHandle implements TorNet {
     if (this.onionAddress !== undefined) d.onionAddress = this.onionAddress;
     if (this.onionVirtualPort !== undefined) d.onionVirtualPort = this.onionVirtualPort;
     if (this.onionServiceTarget !== undefined) d.onionServiceTarget = this.onionServiceTarget;
+    if (this.dns !== undefined) d.dns = this.dns;
     return JSON.parse(JSON.stringify(d)) as TorNetDescription;
   }
 
@@ -128,6 +141,7 @@ class TorNetHandle implements TorNet {
     this.stopping ??= (async () => {
       const results = await Promise.allSettled(this.nodes().map((n) => stopTor(n.pid, n.torrcFile)));
       await this.ownedOrigin?.stop();
+      await this.ownedDns?.stop();
       await fsp.rm(this.root, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
       if (this.ownsCleanupHooks) unregisterFromCleanup(this);
       const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -243,6 +257,7 @@ async function bringUp(net: TorNetHandle, opts: Required<Pick<TorNetOptions, 'au
   // Empty: stands in for the torrc defaults file and the GeoIP databases.
   const empty = path.join(root, 'empty');
   await fsp.writeFile(empty, '');
+  if (opts.exits > 0 && opts.dns !== false) net.dns = await startNetworkDns(net, root, opts.dns ?? {});
   const all = [...authorities, ...relays, ...(onion ? [onion] : []), ...(client ? [client] : [])];
   for (const n of all) {
     const torrc = renderTorrc({
@@ -259,6 +274,7 @@ async function bringUp(net: TorNetHandle, opts: Required<Pick<TorNetOptions, 'au
       owningPid: plan.owningPid,
       emptyFile: empty,
       infoLog: process.env.ONIONPLANE_TORNET_DEBUG === '1',
+      dnsResolvConf: n.role === 'exit' ? net.dns?.resolvConfFile : undefined,
     });
     await fsp.writeFile(n.torrcFile, torrc);
   }
@@ -318,6 +334,18 @@ async function bringUp(net: TorNetHandle, opts: Required<Pick<TorNetOptions, 'au
       plan.log(`tornet: onion service reachable after ${Date.now() - t0} ms`);
     }
   }
+}
+
+/** The exits' DNS server, served from this process for as long as the network runs. */
+async function startNetworkDns(net: TorNetHandle, root: string, opts: { zone?: string; records?: DnsRecords }): Promise<TorNetDns> {
+  const records = opts.records ?? DEFAULT_DNS_RECORDS;
+  const server = await startDnsServer({ records, zone: opts.zone });
+  net.ownedDns = server;
+  const dir = path.join(root, 'dns');
+  await fsp.mkdir(dir, { mode: 0o700 });
+  const resolvConfFile = path.join(dir, 'resolv.conf');
+  await fsp.writeFile(resolvConfFile, server.resolvConf());
+  return { host: server.host, port: server.port, zone: server.zone.zone, records, resolvConfFile };
 }
 
 /** The onion service is proven reachable end to end, so its target must already accept connections. */

@@ -47,6 +47,8 @@ export interface TorrcInput {
   emptyFile?: string;
   /** tor exits by itself when this PID goes away. */
   owningPid?: number;
+  /** Exits: a resolv.conf naming the harness's DNS server (the machine may have no other). */
+  dnsResolvConf?: string;
 }
 
 const PARAM = /^[A-Za-z0-9_-]{1,64}=-?\d{1,10}$/;
@@ -137,6 +139,18 @@ function clientLines(socksPort: number | undefined): string[] {
   return [socksPort === undefined ? 'SocksPort 0' : `SocksPort ${LOOPBACK}:${socksPort}`, 'ClientUseIPv6 0'];
 }
 
+/**
+ * Exits resolve names for clients (RESOLVE cells, BEGIN to a hostname) with libevent's evdns, configured
+ * from this resolv.conf instead of the system's. evdns accepts `nameserver <ip>:<port>`, so the harness's
+ * server can sit on an unprivileged port. Hijack detection is off: it would look up random names and
+ * ServerDNSTestAddresses (well-known public names), which the private zone answers NXDOMAIN by design.
+ * Case randomisation (ServerDNSRandomizeCase, default on) stays: the server echoes the question.
+ */
+function exitDnsLines(resolvConf: string | undefined): string[] {
+  if (resolvConf === undefined) return [];
+  return [`ServerDNSResolvConfFile ${resolvConf}`, 'ServerDNSDetectHijacking 0', 'ServerDNSAllowBrokenConfig 0'];
+}
+
 export function renderTorrc(input: TorrcInput): string {
   const lines = commonLines(input);
   switch (input.role) {
@@ -155,6 +169,7 @@ export function renderTorrc(input: TorrcInput): string {
         // The tail must stay: microdescriptor policy summaries count only `accept *` rules, so a
         // loopback-only policy would summarise as "reject 1-65535" and no client would use the exit.
         'ExitPolicy accept 127.0.0.0/8:*',
+        ...exitDnsLines(input.dnsResolvConf),
       );
       break;
     case 'onion-service': {

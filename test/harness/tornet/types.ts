@@ -1,5 +1,7 @@
 // Shapes shared by the private-network harness, its CLI and tests that attach to a running network.
 
+import type { DnsRecords } from './dns-zone.js';
+
 export type TorRole = 'authority' | 'relay' | 'exit' | 'onion-service' | 'client';
 
 export interface TorNetOptions {
@@ -30,6 +32,23 @@ export interface TorNetOptions {
    * leaves nothing running. Default true; the CLI turns it off for a network that outlives it.
    */
   ownedByThisProcess?: boolean;
+  /**
+   * The network's own authoritative DNS server, which the exits use for every name clients ask them to
+   * resolve (the machine may be offline). Default: zone `tornet.test` with `origin.tornet.test` →
+   * 127.0.0.1; other names are NXDOMAIN. `false`: exits keep the system resolver. Only with exits > 0.
+   */
+  dns?: false | { zone?: string; records?: DnsRecords };
+}
+
+/** The network's DNS server, as the exits see it. */
+export interface TorNetDns {
+  host: string;
+  /** UDP and TCP. */
+  port: number;
+  zone: string;
+  records: DnsRecords;
+  /** The resolv.conf given to the exits (ServerDNSResolvConfFile). */
+  resolvConfFile: string;
 }
 
 export interface TorNode {
@@ -64,6 +83,8 @@ export interface TorNetDescription {
   onionAddress?: string;
   onionVirtualPort?: number;
   onionServiceTarget?: number;
+  /** Present when the harness runs a DNS server for the exits. */
+  dns?: TorNetDns;
   consensusParams: string[];
   votingIntervalSeconds: number;
   /** Milliseconds from start to usable. */
