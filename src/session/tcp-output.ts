@@ -3,15 +3,22 @@
 // TCP checksums are offloaded: the engine runs with `fillChecksum: false`, the sink puts the pseudo-header
 // sum in the field and flags the buffer; af-packet-output asks the device to complete it (or completes it
 // in software when the device cannot).
+// TSO: toward a route whose device sends GSO super-frames (and has no TX fault injector: faults apply to the
+// frames the wire sees), the engine may write a segment of several MSS into a large pool buffer; the sink
+// marks it with its gso size and af-packet-output asks the device to segment it.
 
 import type { NetMain } from '../net/net-main.js';
 import type { TcpSegmentSink } from '../net/tcp/types.js';
 import { internetChecksum, pseudoHeaderSum } from '../net/wire/checksum.js';
 import { IpProtocol, writeU32 } from '../net/wire/ipv4.js';
-import { BUFFER_DATA_SIZE, BufferFlag, NONE } from '../runtime/buffer-pool.js';
+import { deviceTxGsoMaxSize } from '../net/nodes/af-packet-output.js';
+import { BUFFER_DATA_SIZE, BufferFlag, LARGE_BUFFER_DATA_SIZE, NONE } from '../runtime/buffer-pool.js';
 
 const IP4_HEADER = 20;
+const ETHERNET_HEADER = 14;
 const DEFAULT_TTL = 64;
+/** The IPv4 total length field's limit. */
+const IP4_MAX_TOTAL = 65535;
 
 export class TcpOutputSink implements TcpSegmentSink {
   txBuf: Uint8Array;
@@ -25,12 +32,31 @@ export class TcpOutputSink implements TcpSegmentSink {
     this.txBuf = net.graph.buffers.arena;
   }
 
+  /**
+   * Largest TCP segment one GSO super-frame toward `remoteIp` may carry: limited by the output device's GSO
+   * size, the IPv4 length field and a large buffer; 0 when the route is local, has no GSO-capable device,
+   * has a TX fault injector, or no large buffer is free.
+   */
+  tsoMaxSegment(_localIp: number, remoteIp: number): number {
+    const net = this.net;
+    if (net.graph.buffers.largeAvailable === 0 || net.interfaces.localAddrs.has(remoteIp)) return 0;
+    const res = net.fib.resolve(remoteIp);
+    if (!res) return 0;
+    const itf = net.interfaces.get(res.swIfIndex);
+    if (!itf?.device || net.txFaults[res.swIfIndex]) return 0;
+    const gso = deviceTxGsoMaxSize(itf.device);
+    if (gso <= ETHERNET_HEADER + itf.mtu) return 0;
+    return Math.min(gso - ETHERNET_HEADER, IP4_MAX_TOTAL, LARGE_BUFFER_DATA_SIZE) - IP4_HEADER;
+  }
+
   reserve(maxLen: number): boolean {
     const pool = this.net.graph.buffers;
-    if (maxLen > BUFFER_DATA_SIZE - IP4_HEADER) return false;
-    const bi = pool.alloc();
+    if (maxLen > LARGE_BUFFER_DATA_SIZE - IP4_HEADER || maxLen > IP4_MAX_TOTAL - IP4_HEADER) return false;
+    const large = maxLen > BUFFER_DATA_SIZE - IP4_HEADER;
+    const bi = large ? pool.allocLarge() : pool.alloc();
     if (bi === NONE) {
-      this.noBuffer++;
+      // No large buffer: the engine falls back to an MSS-sized segment (counted in the pool's largeAllocFailures).
+      if (!large) this.noBuffer++;
       return false;
     }
     this.bi = bi;
@@ -38,7 +64,7 @@ export class TcpOutputSink implements TcpSegmentSink {
     return true;
   }
 
-  commit(srcIp: number, dstIp: number, len: number): void {
+  commit(srcIp: number, dstIp: number, len: number, gsoSize = 0): void {
     const pool = this.net.graph.buffers;
     const bi = this.bi;
     this.bi = NONE;
@@ -68,6 +94,7 @@ export class TcpOutputSink implements TcpSegmentSink {
     b[csum] = pseudo >>> 8;
     b[csum + 1] = pseudo & 0xff;
     pool.flags[bi] |= BufferFlag.TX_L4_CSUM_OFFLOAD;
+    pool.gsoSize[bi] = gsoSize;
     pool.current[bi] = off;
     pool.length[bi] = total;
     this.net.ip4Output(bi);

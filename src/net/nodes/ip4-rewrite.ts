@@ -1,5 +1,6 @@
 // ip4-rewrite: prepends the Ethernet header (next hop's MAC from the buffer opaque, the interface's
-// own MAC) and hands the frame to interface-output. No fragmentation: over-MTU packets are dropped.
+// own MAC) and hands the frame to interface-output. No fragmentation: over-MTU packets are dropped (TSO
+// segments excepted).
 
 import type { InternalNodeDesc } from '../../runtime/node.js';
 import { OPAQUE_MAC_HI, OPAQUE_MAC_LO } from '../buffer-opaque.js';
@@ -43,7 +44,9 @@ export function ip4RewriteNode(net: NetMain): InternalNodeDesc {
           dropPacket(net, node, bi, ERR_NO_INTERFACE);
           continue;
         }
-        if (pool.length[bi]! > itf.mtu) {
+        // A TSO segment (gso size set) is longer by design: af-packet-output sends it as a GSO super-frame or
+        // cuts it into MTU-sized frames.
+        if (pool.length[bi]! > itf.mtu && pool.gsoSize[bi] === 0) {
           dropPacket(net, node, bi, ERR_MTU);
           continue;
         }

@@ -49,6 +49,11 @@ export interface TcpConfig {
   verifyChecksum: boolean;
   /** Compute checksums of sent segments (off when the NIC will). */
   fillChecksum: boolean;
+  /**
+   * TCP segmentation offload: when the sink can send GSO super-frames toward the peer (`tsoMaxSegment`),
+   * send up to that many bytes of several MSS each as one segment; the device cuts it into MSS-sized ones.
+   */
+  tso: boolean;
   /** Ephemeral port range for active opens. */
   ephemeralPortMin: number;
   ephemeralPortMax: number;
@@ -79,6 +84,7 @@ export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
   maxOooSegments: 64,
   verifyChecksum: true,
   fillChecksum: true,
+  tso: true,
   ephemeralPortMin: 49152,
   ephemeralPortMax: 65535,
 });

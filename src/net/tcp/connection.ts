@@ -65,6 +65,8 @@ const F_SWS_OVERRIDE = 1 << 20; // the persist timer allows one small segment
 const F_TLP_OUT = 1 << 21; // a tail loss probe is outstanding (no ACK advanced since)
 
 const MAX_SACK_BLOCKS_WITH_TS = 3;
+/** TCP header with the most options. */
+const TCP_MAX_HEADER_LEN = 60;
 const MAX_SACK_BLOCKS_NO_TS = 4;
 
 /** Smallest shift that makes `size` fit the 16-bit window field (RFC 7323 §2.3: at most 14). */
@@ -138,6 +140,8 @@ export class TcpConnection implements TimerOwner {
   retries = 0;
   private persistShift = 0;
   private segsUnacked = 0;
+  /** This output pass: the largest TCP segment the sink sends as one TSO super-frame (0: MSS-sized only). */
+  private tsoMax = 0;
 
   // Timers: absolute deadlines (ms) or Infinity.
   rtoAt = Infinity;
@@ -1021,6 +1025,8 @@ export class TcpConnection implements TimerOwner {
       }
     }
     let sent = false;
+    const sink = this.ctx.sink;
+    this.tsoMax = this.ctx.config.tso && sink.tsoMaxSegment !== undefined ? sink.tsoMaxSegment(this.localIp, this.remoteIp) : 0;
     if ((this.flags & F_RECOVERY) && (this.flags & F_SACK) && this.sb !== null) {
       while (this.sackRecoverySend(now)) sent = true;
     } else {
@@ -1070,7 +1076,10 @@ export class TcpConnection implements TimerOwner {
     const mss = this.sndMss;
     const rwnd = this.sndWnd - off;
     const cwndRoom = this.cc.cwnd - inFlight;
-    let len = Math.min(avail, mss, rwnd, cwndRoom);
+    let len = Math.min(avail, this.tsoMax > 0 ? this.tsoSegmentLimit() : mss, rwnd, cwndRoom);
+    // A TSO segment carries whole MSS-sized segments, except at the tail of the queue (as Linux's
+    // tcp_mss_split_point): no short segment in the middle of the stream.
+    if (len > mss && len < avail) len -= len % mss;
     if (len <= 0) {
       if (avail === 0 && finWanted && cwndRoom > 0) {
         // FIN alone (it needs no window space).
@@ -1085,6 +1094,17 @@ export class TcpConnection implements TimerOwner {
     this.flags &= ~F_SWS_OVERRIDE;
     const fin = finWanted && len === avail ? TcpFlag.FIN : 0;
     return this.emitData(this.sndNxt, off, len, fin | (len === avail ? TcpFlag.PSH : 0), now) >= 0;
+  }
+
+  /**
+   * Payload bytes one TSO segment may carry: whole MSS within the sink's limit (room left for the largest
+   * TCP header), and at most half the congestion window so a flight is not one burst (Linux tcp_cwnd_test).
+   */
+  private tsoSegmentLimit(): number {
+    const mss = this.sndMss;
+    const bySink = Math.floor((this.tsoMax - TCP_MAX_HEADER_LEN) / mss);
+    const byCwnd = Math.floor(this.cc.cwnd / 2 / mss);
+    return Math.max(1, Math.min(bySink, byCwnd)) * mss;
   }
 
   /** Resend the segment at SND.UNA (fast retransmit, NewReno partial ACK). */
@@ -1188,15 +1208,22 @@ export class TcpConnection implements TimerOwner {
     if (!syn && (this.flags & F_SACK) && this.rxFifo.oooSegmentCount > 0) this.fillSackBlocks(o);
     const optLen = tcpOptionsLength(o);
     const extra = optLen - (this.flags & F_TS ? 12 : 0);
-    if (len > 0 && extra > 0 && len > this.sndMss - extra) {
+    // Payload per wire segment: every segment of a TSO segment carries these options too.
+    const segMss = extra > 0 ? Math.max(1, this.sndMss - extra) : this.sndMss;
+    if (len > segMss && len <= this.sndMss) {
       // SACK blocks took payload room: send less, and no FIN (it belongs after the last byte).
-      len = Math.max(1, this.sndMss - extra);
+      len = segMss;
       flags &= ~TcpFlag.FIN;
     }
     const hl = TCP_HEADER_LEN + optLen;
-    const total = hl + len;
     const sink = ctx.sink;
-    if (!sink.reserve(total)) {
+    if (len > segMss && !sink.reserve(hl + len)) {
+      // No large buffer: one MSS-sized segment instead (the rest follows in this output pass).
+      len = segMss;
+      flags &= ~TcpFlag.FIN;
+    }
+    const total = hl + len;
+    if (len <= segMss && !sink.reserve(total)) {
       this.count(TcpCounter.TxNoBuffer);
       return -1;
     }
@@ -1216,8 +1243,14 @@ export class TcpConnection implements TimerOwner {
     if (optLen > 0) writeTcpOptions(buf, base + TCP_HEADER_LEN, o);
     if (len > 0) this.txFifo.peek(off, buf, base + hl, len);
     if (cfg.fillChecksum) v.fillChecksum(this.localIp, this.remoteIp);
-    sink.commit(this.localIp, this.remoteIp, total);
-    this.count(TcpCounter.SegmentsOut);
+    if (len > segMss) {
+      sink.commit(this.localIp, this.remoteIp, total, segMss);
+      this.count(TcpCounter.SegmentsOut, Math.ceil(len / segMss));
+      this.count(TcpCounter.TsoSegmentsOut);
+    } else {
+      sink.commit(this.localIp, this.remoteIp, total);
+      this.count(TcpCounter.SegmentsOut);
+    }
     if (len > 0) {
       this.count(TcpCounter.DataBytesOut, len);
       this.bytesOut += len;

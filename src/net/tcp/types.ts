@@ -49,12 +49,19 @@ export interface TcpAppHandler {
  * at space for at least maxLen bytes (e.g. a pool buffer after IP/Ethernet headroom) or returns false when
  * none is available (the segment is counted as tx-no-buffer and recovered by retransmission). The engine
  * writes the TCP segment there and calls `commit` with its length.
+ *
+ * TSO (optional): a sink that can send GSO super-frames answers `tsoMaxSegment` with the largest TCP segment
+ * (header + payload) it can take toward that peer now, 0 when it cannot (no GSO on the route, no large
+ * buffer free). The engine then may reserve up to that length and commits with `gsoSize` = the payload
+ * bytes per wire segment (its MSS); the segment's payload is longer than gsoSize, the TCP header (options
+ * included) is the one every wire segment gets, FIN/PSH belong to the last one.
  */
 export interface TcpSegmentSink {
   txBuf: Uint8Array;
   txOff: number;
   reserve(maxLen: number): boolean;
-  commit(srcIp: number, dstIp: number, len: number): void;
+  commit(srcIp: number, dstIp: number, len: number, gsoSize?: number): void;
+  tsoMaxSegment?(localIp: number, remoteIp: number): number;
 }
 
 export interface TcpListenOptions {

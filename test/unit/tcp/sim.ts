@@ -3,6 +3,8 @@ import { TcpStack } from '../../../src/net/tcp/stack.js';
 import type { TcpConfig } from '../../../src/net/tcp/config.js';
 import type { TcpSegmentSink } from '../../../src/net/tcp/types.js';
 import { parseTcp, type TcpRepr } from '../../../src/net/wire/tcp.js';
+import { BufferPool } from '../../../src/runtime/buffer-pool.js';
+import { segmentTcp4Frame } from '../../../src/net/tcp/tso-segment.js';
 
 export interface LinkParams {
   delayMs: number;
@@ -30,12 +32,30 @@ export function rng(seed: number): () => number {
 }
 
 export class CaptureSink implements TcpSegmentSink {
-  txBuf = new Uint8Array(65536);
+  txBuf = new Uint8Array(65536 + 64);
   txOff = 0;
-  constructor(private readonly out: (src: number, dst: number, bytes: Uint8Array) => void) {}
-  reserve(maxLen: number): boolean { this.txOff = 14 + 20; return maxLen <= this.txBuf.length - this.txOff; }
-  commit(src: number, dst: number, len: number): void { this.out(src, dst, this.txBuf.slice(this.txOff, this.txOff + len)); }
+  /** TSO: the largest segment offered to the engine (0: none). */
+  tsoMax = 0;
+  constructor(private readonly out: (src: number, dst: number, bytes: Uint8Array, gsoSize: number) => void) {}
+  /** Large reserves (longer than 1480 bytes) still allowed with TSO, to test running out of large buffers. */
+  largeFree = Infinity;
+  reserve(maxLen: number): boolean {
+    this.txOff = 14 + 20;
+    if (this.tsoMax > 0 && maxLen > 1480) {
+      if (this.largeFree <= 0 || maxLen > this.tsoMax) return false;
+      this.largeFree--;
+    }
+    return maxLen <= this.txBuf.length - this.txOff;
+  }
+  commit(src: number, dst: number, len: number, gsoSize = 0): void { this.out(src, dst, this.txBuf.slice(this.txOff, this.txOff + len), gsoSize); }
+  tsoMaxSegment(): number { return this.tsoMax; }
 }
+
+/** TSO in the simulation: super-segments up to `maxSegment` bytes; `segment` cuts them as a NIC would. */
+export interface SimTso { maxSegment: number; segment: boolean }
+
+/** A TSO super-segment as the engine emitted it. */
+export interface SuperSegment { t: number; src: number; dst: number; gsoSize: number; r: TcpRepr }
 
 export class SimNet {
   now = 0;
@@ -52,13 +72,21 @@ export class SimNet {
   keepLog = true;
   delivered = 0;
   dropped = 0;
+  /** Super-segments (gso size set) the engines emitted. */
+  readonly superLog: SuperSegment[] = [];
+  /** Return false to drop a whole super-segment before it is segmented. */
+  superFilter: ((src: number, dst: number, r: TcpRepr) => boolean) | null = null;
+  private readonly tso = new Map<number, SimTso>();
+  private readonly segPool = new BufferPool(1200, 1);
+  private readonly segOut = new Uint32Array(1024);
 
   constructor(seed = 1, private readonly defaults: LinkParams = { delayMs: 5, rate: 0, queueBytes: 1 << 30, loss: 0, reorder: 0, dup: 0 }) {
     this.random = rng(seed);
   }
 
-  addStack(ip: number, config: Partial<TcpConfig> = {}): TcpStack {
-    const sink = new CaptureSink((s, d, b) => this.transmit(s, d, b));
+  addStack(ip: number, config: Partial<TcpConfig> = {}, tso?: SimTso): TcpStack {
+    const sink = new CaptureSink((s, d, b, g) => this.transmitSuper(s, d, b, g));
+    if (tso) { sink.tsoMax = tso.maxSegment; this.tso.set(ip, tso); }
     const st = new TcpStack(sink, config, { secret: new Uint8Array(32).fill(ip & 0xff) });
     this.stacks.set(ip, st);
     return st;
@@ -70,6 +98,41 @@ export class SimNet {
 
   private link(src: number, dst: number): LinkParams {
     return this.links.get(`${src}>${dst}`) ?? this.defaults;
+  }
+
+  /** A segment from an engine: a TSO super-segment is logged, then segmented (as a NIC would) or sent whole. */
+  private transmitSuper(src: number, dst: number, bytes: Uint8Array, gsoSize: number): void {
+    if (gsoSize === 0) { this.transmit(src, dst, bytes); return; }
+    const p = parseTcp(bytes);
+    if (!p.ok) throw new Error('engine emitted an unparsable super-segment');
+    this.superLog.push({ t: this.now, src, dst, gsoSize, r: p.value });
+    if (this.superFilter && !this.superFilter(src, dst, p.value)) { this.dropped++; return; }
+    if (!this.tso.get(src)?.segment) { this.transmit(src, dst, bytes); return; }
+    // Through a real frame in a pool buffer: Ethernet + IPv4 + the segment, as af-packet-output would cut it.
+    const pool = this.segPool;
+    const bi = pool.allocLarge();
+    const at = pool.current[bi]!;
+    const a = pool.arena;
+    a.fill(0, at, at + 34);
+    a[at + 12] = 0x08;
+    a[at + 14] = 0x45;
+    const total = 20 + bytes.length;
+    a[at + 16] = total >>> 8; a[at + 17] = total & 0xff;
+    a[at + 22] = 64; a[at + 23] = 6;
+    for (let i = 0; i < 4; i++) { a[at + 26 + i] = (src >>> (24 - 8 * i)) & 0xff; a[at + 30 + i] = (dst >>> (24 - 8 * i)) & 0xff; }
+    a.set(bytes, at + 34);
+    pool.length[bi] = 34 + bytes.length;
+    const n = segmentTcp4Frame(pool, bi, gsoSize, this.segOut);
+    pool.free(bi);
+    if (n < 0) throw new Error('super-segment could not be segmented');
+    for (let i = 0; i < n; i++) {
+      const s = this.segOut[i]!;
+      const o = pool.current[s]!;
+      const ihl = (a[o + 14]! & 0x0f) * 4;
+      const tot = (a[o + 16]! << 8) | a[o + 17]!;
+      this.transmit(src, dst, a.slice(o + 14 + ihl, o + 14 + tot));
+      pool.free(s);
+    }
   }
 
   transmit(src: number, dst: number, bytes: Uint8Array): void {
