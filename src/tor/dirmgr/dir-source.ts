@@ -81,17 +81,19 @@ export class DirSourcePenalties {
 
   /** No usable answer: skip for a while, longer after each consecutive failure. Returns the end of the penalty. */
   failed(id: string, now: number): number {
-    const failures = (this.entries.get(id)?.failures ?? 0) + 1;
-    const until = now + Math.min(DIR_FAILURE_PENALTY_MAX_MS, DIR_FAILURE_PENALTY_MS * 2 ** Math.min(failures - 1, 16));
+    const old = this.entries.get(id);
+    const failures = (old?.failures ?? 0) + 1;
+    // Never shortens a longer penalty (a server that lied stays out for its full hour).
+    const until = Math.max(old?.until ?? 0, now + Math.min(DIR_FAILURE_PENALTY_MAX_MS, DIR_FAILURE_PENALTY_MS * 2 ** Math.min(failures - 1, 16)));
     this.set(id, { until, failures }, now);
     return until;
   }
 
   /** A document that failed validation: skip for an hour. */
   rejected(id: string, now: number): number {
-    const failures = (this.entries.get(id)?.failures ?? 0) + 1;
-    const until = now + DIR_REJECT_PENALTY_MS;
-    this.set(id, { until: Math.max(until, this.entries.get(id)?.until ?? 0), failures }, now);
+    const old = this.entries.get(id);
+    const until = Math.max(old?.until ?? 0, now + DIR_REJECT_PENALTY_MS);
+    this.set(id, { until, failures: (old?.failures ?? 0) + 1 }, now);
     return until;
   }
 
