@@ -1,8 +1,7 @@
 import { randomFillSync } from 'node:crypto';
-import { Reader } from '../bytes/reader.js';
-import type { Result } from '../bytes/result.js';
+import { err, ok, type Result } from '../bytes/result.js';
 import { FIXED_BODY_LEN } from './channel-cell.js';
-import { CellDecodeFailure, decodeWith, type CellError } from './errors.js';
+import { CellDecodeFailure, cellError, decodeWith, type CellError } from './errors.js';
 
 /** Relay cell body layout (tor-spec §6.1): Cmd(1) Recognized(2) StreamID(2) Digest(4) Length(2) Data. */
 export const RELAY_HEADER_LEN = 11;
@@ -48,16 +47,19 @@ export function encodeRelayBody(msg: RelayMessage, randomPadding = true): Result
   });
 }
 
+/**
+ * Decode a plaintext relay body. `digest` and `data` are views into `body` (no copies: this runs for
+ * every cell); copy them if the body buffer is to be reused.
+ */
 export function decodeRelayBody(body: Uint8Array): Result<RelayBody, CellError> {
-  return decodeWith('relay body', () => {
-    if (body.length !== RELAY_BODY_LEN) throw new CellDecodeFailure('BAD_LENGTH', `relay body must be ${RELAY_BODY_LEN} bytes`);
-    const r = new Reader(body);
-    const command = r.u8();
-    const recognized = r.u16();
-    const streamId = r.u16();
-    const digest = r.bytes(4).slice();
-    const len = r.u16();
-    if (len > RELAY_DATA_MAX) throw new CellDecodeFailure('BAD_LENGTH', `relay length ${len} > ${RELAY_DATA_MAX}`);
-    return { command, recognized, streamId, digest, data: r.bytes(len).slice() };
+  if (body.length !== RELAY_BODY_LEN) return err(cellError('BAD_LENGTH', `relay body: relay body must be ${RELAY_BODY_LEN} bytes`));
+  const len = (body[9]! << 8) | body[10]!;
+  if (len > RELAY_DATA_MAX) return err(cellError('BAD_LENGTH', `relay body: relay length ${len} > ${RELAY_DATA_MAX}`));
+  return ok({
+    command: body[0]!,
+    recognized: (body[1]! << 8) | body[2]!,
+    streamId: (body[3]! << 8) | body[4]!,
+    digest: body.subarray(RELAY_DIGEST_OFFSET, RELAY_DIGEST_OFFSET + RELAY_DIGEST_LEN),
+    data: body.subarray(RELAY_HEADER_LEN, RELAY_HEADER_LEN + len),
   });
 }

@@ -1,20 +1,45 @@
-import { createCipheriv, createHash, type Cipher, type Hash } from 'node:crypto';
-import { RELAY_DIGEST_LEN, RELAY_DIGEST_OFFSET } from '../cell/relay-cell.js';
+import { createCipheriv, type Cipher } from 'node:crypto';
+import { RELAY_BODY_LEN, RELAY_DIGEST_LEN, RELAY_DIGEST_OFFSET } from '../cell/relay-cell.js';
 import type { RelayKeys } from './relay-keys.js';
+import { Sha1 } from './sha1.js';
 
 const ZERO_IV = Buffer.alloc(16);
+/** Keystream is made this many cell bodies at a time: one native call and one allocation per batch. */
+const KEYSTREAM_CELLS = 16;
+const ZEROS = Buffer.alloc(KEYSTREAM_CELLS * RELAY_BODY_LEN);
 
-/** One direction of one hop: a continuous AES-128-CTR keystream and a running SHA-1. */
+/**
+ * One direction of one hop: a continuous AES-128-CTR keystream and a running SHA-1.
+ * CTR encryption is XOR with the keystream, so the keystream is generated ahead in batches (node's
+ * Cipher has no in-place update; one Buffer per cell per hop was most of the data path's garbage).
+ */
 class Tor1Layer {
   private readonly cipher: Cipher;
-  digest: Hash;
+  private keystream: Uint8Array = new Uint8Array(0);
+  private ksPos = 0;
+  readonly digest = new Sha1();
   constructor(key: Uint8Array, digestSeed: Uint8Array) {
     this.cipher = createCipheriv('aes-128-ctr', key, ZERO_IV);
-    this.digest = createHash('sha1').update(digestSeed);
+    this.digest.update(digestSeed);
   }
-  /** XOR the keystream into `body` in place (encrypt and decrypt are the same operation). */
+  /** XOR the next keystream bytes into `body` in place (encrypt and decrypt are the same operation). */
   apply(body: Uint8Array): void {
-    body.set(this.cipher.update(body));
+    const n = body.length;
+    let done = 0;
+    while (done < n) {
+      if (this.ksPos === this.keystream.length) {
+        // Whole bodies are the common case; odd lengths (tests) just take what they need.
+        const want = Math.max(n - done, n === RELAY_BODY_LEN ? ZEROS.length : 0);
+        this.keystream = this.cipher.update(want <= ZEROS.length ? ZEROS.subarray(0, want) : Buffer.alloc(want));
+        this.ksPos = 0;
+      }
+      const ks = this.keystream;
+      const take = Math.min(n - done, ks.length - this.ksPos);
+      let p = this.ksPos;
+      for (let i = done, end = done + take; i < end; i++) body[i] ^= ks[p++]!;
+      this.ksPos = p;
+      done += take;
+    }
   }
 }
 
@@ -41,6 +66,9 @@ export interface InboundRecognition {
  */
 export class Tor1CircuitCrypto {
   private readonly hops: Tor1Hop[] = [];
+  /** Backward digest state before the trial update of the cell being checked. */
+  private readonly saved = new Sha1();
+  private readonly trialTag = new Uint8Array(20);
 
   get hopCount(): number {
     return this.hops.length;
@@ -67,35 +95,56 @@ export class Tor1CircuitCrypto {
     body[2] = 0;
     body.fill(0, RELAY_DIGEST_OFFSET, RELAY_DIGEST_OFFSET + RELAY_DIGEST_LEN);
     hop.forward.digest.update(body);
-    const tag = new Uint8Array(hop.forward.digest.copy().digest());
+    const tag = hop.forward.digest.digest();
     body.set(tag.subarray(0, RELAY_DIGEST_LEN), RELAY_DIGEST_OFFSET);
     for (let i = target; i >= 0; i--) this.hops[i]!.forward.apply(body);
     return tag;
   }
 
   /**
-   * Peel layers hop by hop; at each, if Recognized is zero, check the digest on a copy of that hop's
-   * backward hash and commit it only on a match. Returns null if no hop recognizes the cell (the
-   * caller must close the circuit: keystreams are now out of step).
+   * Peel layers hop by hop; at each, if Recognized is zero, update that hop's backward digest as a
+   * trial and keep it only if the digest field matches (else restore it and peel on). Returns the
+   * hop that recognized the cell, or -1 if none did (the caller must close the circuit: keystreams
+   * are now out of step). The recognizing hop's full running digest is then in `lastTag` until the
+   * next call.
    */
-  decryptInbound(body: Uint8Array): InboundRecognition | null {
-    const saved = new Uint8Array(RELAY_DIGEST_LEN);
+  peelInbound(body: Uint8Array): number {
     for (let i = 0; i < this.hops.length; i++) {
       const layer = this.hops[i]!.backward;
       layer.apply(body);
       if (body[1] !== 0 || body[2] !== 0) continue;
-      saved.set(body.subarray(RELAY_DIGEST_OFFSET, RELAY_DIGEST_OFFSET + RELAY_DIGEST_LEN));
-      body.fill(0, RELAY_DIGEST_OFFSET, RELAY_DIGEST_OFFSET + RELAY_DIGEST_LEN);
-      const trial = layer.digest.copy().update(body);
-      const tag = new Uint8Array(trial.copy().digest());
-      body.set(saved, RELAY_DIGEST_OFFSET);
-      let same = 0;
-      for (let j = 0; j < RELAY_DIGEST_LEN; j++) same |= tag[j]! ^ saved[j]!;
-      if (same === 0) {
-        layer.digest = trial;
-        return { hop: i, tag };
-      }
+      const d0 = body[RELAY_DIGEST_OFFSET]!;
+      const d1 = body[RELAY_DIGEST_OFFSET + 1]!;
+      const d2 = body[RELAY_DIGEST_OFFSET + 2]!;
+      const d3 = body[RELAY_DIGEST_OFFSET + 3]!;
+      body[RELAY_DIGEST_OFFSET] = 0;
+      body[RELAY_DIGEST_OFFSET + 1] = 0;
+      body[RELAY_DIGEST_OFFSET + 2] = 0;
+      body[RELAY_DIGEST_OFFSET + 3] = 0;
+      // After the last hop a mismatch closes the circuit anyway: no need to keep the old state.
+      const last = i === this.hops.length - 1;
+      if (!last) this.saved.copyFrom(layer.digest);
+      layer.digest.update(body);
+      const t = this.trialTag;
+      layer.digest.digestInto(t);
+      body[RELAY_DIGEST_OFFSET] = d0;
+      body[RELAY_DIGEST_OFFSET + 1] = d1;
+      body[RELAY_DIGEST_OFFSET + 2] = d2;
+      body[RELAY_DIGEST_OFFSET + 3] = d3;
+      if (((t[0]! ^ d0) | (t[1]! ^ d1) | (t[2]! ^ d2) | (t[3]! ^ d3)) === 0) return i;
+      if (!last) layer.digest.copyFrom(this.saved);
     }
-    return null;
+    return -1;
+  }
+
+  /** The running backward digest after the cell the last peelInbound recognized (reused buffer). */
+  get lastTag(): Uint8Array {
+    return this.trialTag;
+  }
+
+  /** peelInbound with the result as an object and the tag copied. Null if no hop recognized it. */
+  decryptInbound(body: Uint8Array): InboundRecognition | null {
+    const hop = this.peelInbound(body);
+    return hop < 0 ? null : { hop, tag: this.trialTag.slice() };
   }
 }

@@ -287,13 +287,12 @@ export class Circuit implements StreamHost {
 
   private handleRelay(body: Uint8Array, nowMs: number): void {
     if (this.hops === 0) return this.fail('RELAY cell before the circuit was created');
-    const rec = this.crypto.decryptInbound(body);
-    if (!rec) return this.fail('unrecognized relay cell', 'UNRECOGNIZED_RELAY_CELL');
+    const hop = this.crypto.peelInbound(body);
+    if (hop < 0) return this.fail('unrecognized relay cell', 'UNRECOGNIZED_RELAY_CELL');
     this.counters.relayCellsIn++;
     const msg = decodeRelayBody(body);
     if (!msg.ok) return this.fail('malformed relay cell', 'CELL_DECODE', msg.error);
     const { command, streamId, data } = msg.value;
-    const hop = rec.hop;
     switch (command) {
       case RelayCmd.DATA: {
         this.counters.dataCellsIn++;
@@ -301,7 +300,8 @@ export class Circuit implements StreamHost {
         if (verdict === 'violation') return this.fail('circuit deliver window exceeded', 'WINDOW_VIOLATION');
         if (verdict === 'sendme') {
           this.counters.sendmesOut++;
-          this.sendRelay(hop, RelayCmd.SENDME, 0, encodeSendmeBody({ version: 1, tag: rec.tag }), false);
+          // lastTag is the digest after this DATA cell (the v1 SENDME echoes it).
+          this.sendRelay(hop, RelayCmd.SENDME, 0, encodeSendmeBody({ version: 1, tag: this.crypto.lastTag }), false);
         }
         if (streamId === 0) return this.fail('DATA on stream 0');
         return this.toStream(streamId, hop, command, data, nowMs);
