@@ -38,6 +38,12 @@ export const tcpSection: ConfigSectionDesc<Partial<TcpConfig>> = {
       else if (input.accept('ack-coalesce-segments')) c.ackCoalesceSegments = input.expectInt('segments', 0, 64);
       else if (input.accept('mtu')) c.mtu = input.expectInt('MTU', 576, 9000);
       else if (input.accept('initial-cwnd')) c.initialCwndSegments = input.expectInt('initial cwnd segments', 1, 100);
+      else if (input.accept('tso')) {
+        // TCP segmentation offload toward devices with TX GSO (default on).
+        const v = input.expectWord('tso on | off');
+        if (v !== 'on' && v !== 'off') throw input.error(`tso expects on or off, got \`${v}'`);
+        c.tso = v === 'on';
+      }
       else throw input.unknown();
     }
     return c;

@@ -34,8 +34,9 @@ export class TcpOutputSink implements TcpSegmentSink {
 
   /**
    * Largest TCP segment one GSO super-frame toward `remoteIp` may carry: limited by the output device's GSO
-   * size, the IPv4 length field and a large buffer; 0 when the route is local, has no GSO-capable device,
-   * has a TX fault injector, or no large buffer is free.
+   * size, the IPv4 length field and a large buffer; 0 when the route is local, has no GSO-capable device
+   * (or one without checksum offload), has a TX fault injector (faults apply to the frames the wire sees),
+   * or no large buffer is free.
    */
   tsoMaxSegment(_localIp: number, remoteIp: number): number {
     const net = this.net;
@@ -43,7 +44,8 @@ export class TcpOutputSink implements TcpSegmentSink {
     const res = net.fib.resolve(remoteIp);
     if (!res) return 0;
     const itf = net.interfaces.get(res.swIfIndex);
-    if (!itf?.device || net.txFaults[res.swIfIndex]) return 0;
+    // Without checksum offload the device could not segment (a GSO frame needs CSUM_PARTIAL).
+    if (!itf?.device || net.txFaults[res.swIfIndex] || (itf.device as { offload?: boolean }).offload === false) return 0;
     const gso = deviceTxGsoMaxSize(itf.device);
     if (gso <= ETHERNET_HEADER + itf.mtu) return 0;
     return Math.min(gso - ETHERNET_HEADER, IP4_MAX_TOTAL, LARGE_BUFFER_DATA_SIZE) - IP4_HEADER;

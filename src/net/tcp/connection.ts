@@ -8,7 +8,7 @@
  * segments through the stack's sink. Payload moves between packet buffers and the fifos by a single copy.
  */
 import { DequeueNotify, SessionFifo } from '../../session/fifo.js';
-import { TCP_HEADER_LEN, TcpFlag, tcpOptionsLength, writeTcpOptions, type TcpOptions, type TcpView } from '../wire/tcp.js';
+import { TCP_HEADER_LEN, TCP_MAX_HEADER_LEN, TcpFlag, tcpOptionsLength, writeTcpOptions, type TcpOptions, type TcpView } from '../wire/tcp.js';
 import type { TcpConfig } from './config.js';
 import type { CongestionControl } from './congestion.js';
 import { TcpCounter } from './counters.js';
@@ -65,8 +65,6 @@ const F_SWS_OVERRIDE = 1 << 20; // the persist timer allows one small segment
 const F_TLP_OUT = 1 << 21; // a tail loss probe is outstanding (no ACK advanced since)
 
 const MAX_SACK_BLOCKS_WITH_TS = 3;
-/** TCP header with the most options. */
-const TCP_MAX_HEADER_LEN = 60;
 const MAX_SACK_BLOCKS_NO_TS = 4;
 
 /** Smallest shift that makes `size` fit the 16-bit window field (RFC 7323 §2.3: at most 14). */

@@ -3,9 +3,13 @@ import { IP_A, IP_B, SimNet, rng } from './sim.js';
 import { randomBytes, Receiver, Sender, sha256 } from './transfer.js';
 import type { TcpConnection } from '../../../src/net/tcp/connection.js';
 import type { TcpConfig } from '../../../src/net/tcp/config.js';
+import type { SimTso } from './sim.js';
 
-/** Both directions at once: A→B `up`, B→A `down`, each side closing when its send is done. */
-export function bidirectional(seed: number, keepLog = false, extra: Partial<TcpConfig> = {}) {
+/**
+ * Both directions at once: A→B `up`, B→A `down`, each side closing when its send is done. With `tso`, both
+ * sides send TSO super-segments (cut into wire segments, or delivered whole, as `tso.segment` says).
+ */
+export function bidirectional(seed: number, keepLog = false, extra: Partial<TcpConfig> = {}, tso?: SimTso) {
   const r = rng(seed * 7919);
   const link = {
     delayMs: 1 + Math.floor(r() * 40), rate: 200 + Math.floor(r() * 3000), queueBytes: 20_000 + Math.floor(r() * 300_000),
@@ -18,8 +22,8 @@ export function bidirectional(seed: number, keepLog = false, extra: Partial<TcpC
   };
   const net = new SimNet(seed);
   net.keepLog = keepLog;
-  const a = net.addStack(IP_A, cfg);
-  const b = net.addStack(IP_B, cfg);
+  const a = net.addStack(IP_A, cfg, tso);
+  const b = net.addStack(IP_B, cfg, tso);
   net.setLink(IP_A, IP_B, link);
   net.setLink(IP_B, IP_A, link);
   const up = randomBytes(300_000 + Math.floor(r() * 500_000), seed), down = randomBytes(200_000 + Math.floor(r() * 300_000), seed + 1);
@@ -55,10 +59,13 @@ describe('randomised bidirectional transfers (loss/reorder/dup, random features 
     ? Array.from({ length: Number(process.env.TCP_SEED1) - Number(process.env.TCP_SEED0) + 1 }, (_, i) => Number(process.env.TCP_SEED0) + i)
     : [1, 2, 3, 4, 5, 6, 7, 8, 97, 452];
   // Each seed also runs with tail loss probes, as the session layer configures the engine.
-  const variants: [string, Partial<TcpConfig>][] = [['', {}], [' with TLP', { tailLossProbe: true }]];
-  for (const seed of seeds) for (const [label, extra] of variants) {
+  // And with TSO both ways (super-segments cut into wire segments on even seeds, delivered whole on odd ones).
+  const variants: [string, Partial<TcpConfig>, boolean][] = [['', {}, false], [' with TLP', { tailLossProbe: true }, false],
+    [' with TLP and TSO', { tailLossProbe: true }, true]];
+  for (const seed of seeds) for (const [label, extra, tso] of variants) {
     it(`seed ${seed}${label}`, () => {
-      const { A, B, up, down, link, cfg } = bidirectional(seed, false, extra);
+      const { A, B, up, down, link, cfg } = bidirectional(seed, false, extra,
+        tso ? { maxSegment: 65535 - 20, segment: seed % 2 === 0 } : undefined);
       const ctx = JSON.stringify({ link, cfg });
       expect(B.rx.received, ctx).toBe(up.length);
       expect(A.rx.received, ctx).toBe(down.length);
