@@ -1,13 +1,18 @@
 // Directory layers against a private network of real C tor daemons: fetch certificates, consensus and
 // microdescriptors from the authorities' DirPorts, validate them, build a NetDir, select 3-hop paths,
-// and keep bootstrapping when an authority is down.
+// keep bootstrapping when an authority is down; once a consensus is held, fetch from the relays as
+// directory caches (BEGIN_DIR on one-hop CREATE_FAST circuits) and move on when a cache is dead.
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTorNet, type TorNet } from '../harness/tornet/index.js';
-import { stopTor } from '../harness/tornet/daemon.js';
+import { hupTor, stopTor } from '../harness/tornet/daemon.js';
+import { cachedConsensusValidAfter, cachedMicrodescCount } from '../harness/tornet/dir-cache.js';
+import { ChanMgr } from '../../src/tor/chanmgr/index.js';
+import { CircMgr } from '../../src/tor/circmgr/index.js';
+import { GuardMgr } from '../../src/tor/guardmgr/index.js';
 import { Duplex } from 'node:stream';
 import { buildFastCircuit, openDirStream, openTlsChannel, type StreamConnection, type TlsChannel } from '../../src/tor/transport/index.js';
 import { dirPortOpener, fetchDir } from '../../src/tor/dirclient/index.js';
@@ -56,6 +61,24 @@ function dirStreamDuplex(conn: StreamConnection): Duplex {
     },
   });
   return d;
+}
+
+/** A DirMgr whose cache opener is the circuit manager's BEGIN_DIR on one-hop CREATE_FAST circuits. */
+function cachingDirMgr(authorities: DirAuthority[], extra: Partial<ConstructorParameters<typeof DirMgr>[0]> = {}) {
+  const chanMgr = new ChanMgr();
+  let mgr: DirMgr | undefined;
+  const circMgr = new CircMgr({ chanMgr, guardMgr: new GuardMgr(), netdir: () => mgr?.netdir });
+  mgr = new DirMgr({ authorities, compressed: true, netDirOptions: { testNetwork: true }, cacheServer: (t) => circMgr.dirServer(t), ...extra });
+  return { mgr, circMgr, close: () => (circMgr.closeAll(), chanMgr.closeAll()) };
+}
+
+async function waitFor(what: string, ms: number, cond: () => boolean, poke?: () => void): Promise<void> {
+  const until = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    poke?.();
+    await new Promise((r) => setTimeout(r, 1000));
+  }
 }
 
 describe('tor directory against C tor authorities', () => {
@@ -168,6 +191,55 @@ describe('tor directory against C tor authorities', () => {
     throw new Error('compressed and plain consensus differ in three consecutive tries');
   }, 90_000);
 
+  it('after bootstrap fetches microdescriptors and consensus refreshes from relays as directory caches', async () => {
+    // C tor relays cache the directory some seconds after the first consensus (a HUP resets their back-off).
+    const nodes = net.authorities.length + net.relays.length;
+    const ready = () => net.relays.every((r) => cachedConsensusValidAfter(r.dataDir) !== undefined && cachedMicrodescCount(r.dataDir) >= nodes);
+    let poked = 0;
+    await waitFor('relay directory caches', 60_000, ready, () => {
+      if (poked++ % 10 === 0) for (const r of net.relays) if (!ready()) hupTor(r.pid, r.torrcFile);
+    });
+
+    const relayNames = new Set(net.relays.map((r) => r.nickname));
+    const { mgr, circMgr, close } = cachingDirMgr(authorities);
+    let refresher: DirRefresher | undefined;
+    try {
+      const dir = await mgr.bootstrap();
+      // Every harness relay is a directory cache: V2Dir in the consensus.
+      for (const r of net.relays) expect(dir.relayByRsaId(r.rsaFingerprint!)!.flags.has('V2Dir'), r.nickname).toBe(true);
+      // The first consensus came from an authority; the microdescriptors from a relay over BEGIN_DIR.
+      expect(mgr.lastGoodSource.get('consensus-microdesc')).toMatchObject({ source: 'authority' });
+      const md = mgr.lastGoodSource.get('microdescs');
+      expect(md).toMatchObject({ source: 'cache', outcome: 'ok' });
+      expect(relayNames.has(md!.server)).toBe(true);
+      expect(dir.missingMicrodescs()).toEqual([]);
+      expect(mgr.counters.fetches['fetch-cache-ok']).toBeGreaterThanOrEqual(1);
+      expect(circMgr.list().some((c) => c.purpose === 'dir' && relayNames.has(c.path[0]!))).toBe(true);
+      expect(Object.values(mgr.counters.rejected).every((n) => n === 0)).toBe(true);
+
+      // Refreshes on the consensus schedule (10 s intervals here) ask the caches first.
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no consensus from a cache within 90 s: ${JSON.stringify(mgr.recentFetches)}`)), 90_000);
+        refresher = startDirRefresh(mgr, {
+          maxRetryMs: 5_000,
+          onNetDir: () => {
+            if (mgr.lastGoodSource.get('consensus-microdesc')?.source !== 'cache') return;
+            clearTimeout(timer);
+            resolve();
+          },
+        });
+      });
+      const c = mgr.lastGoodSource.get('consensus-microdesc')!;
+      expect(relayNames.has(c.server)).toBe(true);
+      expect(mgr.netdir!.consensus.validAfter).toBeGreaterThan(dir.consensus.validAfter);
+      expect(mgr.netdir!.missingMicrodescs()).toEqual([]);
+      expect(Object.values(mgr.counters.rejected).every((n) => n === 0)).toBe(true);
+    } finally {
+      refresher?.stop();
+      close();
+    }
+  }, 180_000);
+
   it('keeps bootstrapping and refreshing with one authority stopped', async () => {
     const dead = net.authorities[0]!;
     await stopTor(dead.pid, dead.torrcFile);
@@ -199,5 +271,31 @@ describe('tor directory against C tor authorities', () => {
     const signers = new Set(next.consensus.signatures.map((s) => s.identity));
     expect(signers.has(dead.v3ident!)).toBe(false);
     expect(selectPath(next, cryptoRandom, { port: 80 }).ok).toBe(true);
+  }, 120_000);
+
+  it('moves on to another cache when the preferred one is dead, and leaves it alone for a while', async () => {
+    const victim = net.relays.find((r) => r.role !== 'exit')!;
+    await stopTor(victim.pid, victim.torrcFile);
+    const relayNames = new Set(net.relays.map((r) => r.nickname));
+    // The dead relay is our (directory) guard: asked first, as C tor asks its directory guards.
+    const { mgr, close } = cachingDirMgr(authorities, { dirGuards: () => [victim.rsaFingerprint!] });
+    try {
+      const dir = await mgr.bootstrap();
+      expect(dir.relayByRsaId(victim.rsaFingerprint!)?.flags.has('V2Dir')).toBe(true);
+      const mdFetches = mgr.recentFetches.filter((f) => f.request === 'microdescs');
+      expect(mdFetches[0]).toMatchObject({ server: victim.nickname, source: 'cache', outcome: 'failed' });
+      const good = mgr.lastGoodSource.get('microdescs')!;
+      expect(good.source).toBe('cache');
+      expect(good.server).not.toBe(victim.nickname);
+      expect(relayNames.has(good.server)).toBe(true);
+      expect(dir.missingMicrodescs()).toEqual([]);
+      expect(mgr.counters.fetches['fetch-cache-failed']).toBeGreaterThanOrEqual(1);
+      expect(mgr.counters.recentFetchErrors.some((e) => e.startsWith(`${victim.nickname}: microdescs`))).toBe(true);
+      // Out of the running for the next requests.
+      expect(mgr.penalties.usable(victim.rsaFingerprint!, Date.now())).toBe(false);
+      for (let i = 0; i < 20; i++) expect(mgr.sourcesFor().some((s) => s.id === victim.rsaFingerprint)).toBe(false);
+    } finally {
+      close();
+    }
   }, 120_000);
 });

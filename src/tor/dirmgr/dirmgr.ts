@@ -281,10 +281,12 @@ export class DirMgr {
         continue;
       }
       if (this.current !== undefined && v.consensus.validAfter <= this.current.consensus.validAfter) {
-        // Valid but not newer than ours: this server lags. Try the next; keep ours meanwhile.
+        // Valid but not newer than ours: this server lags, keep ours. Another cache may be ahead; when an
+        // authority has nothing newer the others will not either, so the refresh loop backs off instead.
         this.note(src, 'consensus-microdesc', 'failed', true);
         this.refreshAt = nextConsensusFetchTime(this.current.consensus, this.rng);
-        continue;
+        if (src.plan.kind === 'cache') continue;
+        return false;
       }
       this.note(src, 'consensus-microdesc', 'ok');
       // Carry over microdescriptors the new consensus still references.
