@@ -21,9 +21,12 @@ export class AfPacketDevice implements PacketDevice {
   readonly mac: Uint8Array;
   readonly mtu: number;
   readonly netns: string | undefined;
-  /** PACKET_VNET_HDR active: RX frames carry checksum/GSO flags; TX may request checksum offload. */
+  /** PACKET_VNET_HDR active: RX frames carry checksum/GSO flags; TX may request checksum offload and GSO. */
   readonly offload: boolean;
   readonly txMaxFrame: number;
+  readonly txGsoMaxSize: number;
+  /** RX ring version: 'v2' wakes the reader per frame, 'v3' per retired block (see AfPacketSocketOptions). */
+  readonly rxRing: 'v2' | 'v3';
   private readonly queues: NativeAfPacketSocket[];
   private watchers: FdWatcher[] = [];
   /** Queue rxBatch starts with, rotated so no queue starves another. */
@@ -40,6 +43,8 @@ export class AfPacketDevice implements PacketDevice {
     this.queues = queues;
     this.offload = queues[0]!.offload;
     this.txMaxFrame = queues[0]!.txMaxFrame;
+    this.txGsoMaxSize = queues[0]!.txGsoMaxSize;
+    this.rxRing = queues[0]!.rxRing;
   }
 
   /** Opens `name` (inside `options.netns` if given). Throws the shim's errno error (op, code) on failure. */
@@ -56,7 +61,11 @@ export class AfPacketDevice implements PacketDevice {
         // Group ids are shared by the whole network namespace: mix in the pid and a per-process counter.
         group = fanoutGroup ?? ((process.pid * 131 + ifindex * 17 + fanoutCounter++) & 0xffff || 1);
       }
-      for (let i = 0; i < n; i++) queues.push(new native.AfPacketSocket(name, { ...socketOptions, fanoutGroup: group }));
+      for (let i = 0; i < n; i++) {
+        // TX goes through queue 0 only: the other queues need no GSO ring.
+        const txGso = i === 0 ? {} : { txGsoFrames: 0 };
+        queues.push(new native.AfPacketSocket(name, { ...socketOptions, ...txGso, fanoutGroup: group }));
+      }
     } catch (e) {
       for (const q of queues) q.close();
       throw e;

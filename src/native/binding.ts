@@ -27,15 +27,31 @@ export interface AfPacketSocketOptions {
   qdiscBypass?: boolean;
   /** PACKET_FANOUT (hash) group id 1..65535; 0 or absent: no fanout. */
   fanoutGroup?: number;
-  /** RX ring (VPP's defaults): 2048-byte frames, 32 per block (block = frameSize × framesPerBlock, a multiple
-   *  of the page size), 160 blocks, a block is handed over when full or after rxRetireMs (1). */
+  /**
+   * RX ring version. 'v2' (default): one slot per frame and a wake-up per frame, so a lone frame reaches an
+   * interrupt-mode reader at once. 'v3': frames packed into blocks; the reader is woken when a block is full or
+   * after rxRetireMs (1 ms), which batches better under a flood but delays a lone frame by up to that long.
+   */
+  rxRing?: 'v2' | 'v3';
+  /** V2 RX ring: rxFrames slots of rxFrameSize bytes. Defaults: with offload 248 × 65792 (a veth peer's 64 KiB
+   *  GSO super-frames fit; 16 MB), without 4096 × 2048. A frame longer than a slot arrives TRUNCATED. */
+  rxFrames?: number;
+  /** V3 RX ring (VPP's defaults): 2048-byte frames, 32 per block (block = frameSize × framesPerBlock, a multiple
+   *  of the page size), 160 blocks, a block is handed over when full or after rxRetireMs (1). rxFrameSize is
+   *  shared with V2. */
   rxFrameSize?: number;
   rxFramesPerBlock?: number;
   rxBlocks?: number;
   rxRetireMs?: number;
-  /** TX ring: txFrames (a multiple of 32; default 1024) frames of txFrameSize (2048) bytes. */
+  /** TX ring for ordinary frames: txFrames (default 1024) slots of txFrameSize (2048) bytes. */
   txFrameSize?: number;
   txFrames?: number;
+  /**
+   * GSO TX ring (only with offload): a second, TX-only socket with txGsoFrames (default 62; 0: no TX GSO) slots
+   * of txGsoFrameSize (default 65616: a 65535-byte IPv4 packet + Ethernet + VLAN + headers) bytes, 4 MB.
+   */
+  txGsoFrames?: number;
+  txGsoFrameSize?: number;
 }
 
 /** Counters since open. The kernel's (PACKET_STATISTICS) are accumulated across reads. */
@@ -51,6 +67,9 @@ export interface NativeSocketStats {
   rxTooBig: number;
   txFrames: number;
   txBytes: number;
+  /** GSO super-frames queued (included in txFrames/txBytes). */
+  txGsoFrames: number;
+  txGsoBytes: number;
   txDropped: number;
   txRingFull: number;
   txWrongFormat: number;
@@ -68,8 +87,12 @@ export interface NativeAfPacketSocket {
   readonly fd: number;
   /** True when PACKET_VNET_HDR is active. */
   readonly offload: boolean;
-  /** Largest frame tx() accepts. */
+  /** Largest frame tx() accepts without GSO flags (the main TX ring's slot). */
   readonly txMaxFrame: number;
+  /** Largest GSO super-frame tx() accepts (L2 included); 0 without a GSO ring (offload off, txGsoFrames 0). */
+  readonly txGsoMaxSize: number;
+  /** The RX ring's TPACKET version. */
+  readonly rxRing: 'v2' | 'v3';
   /**
    * Writes frames at indices first..end-1 (packed when slotSize is 0, else into caller-given slots); returns
    * the index after the last frame written.

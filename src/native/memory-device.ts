@@ -32,8 +32,22 @@ export interface MemoryDeviceOptions {
   rxQueueCapacity?: number;
   /** Transmitted frames kept for takeTransmitted(); 0 keeps none. Default 4096 (unpaired), 0 (paired). */
   captureLimit?: number;
-  /** Largest frame txBatch sends. Default mtu + 18 (Ethernet header + one VLAN tag). */
+  /** Largest frame txBatch sends without GSO flags. Default mtu + 18 (Ethernet header + one VLAN tag). */
   txMaxFrame?: number;
+  /**
+   * Largest GSO super-frame txBatch accepts (FrameFlag.GSO_* in meta), L2 included. Default 0: no TX GSO, GSO
+   * frames are dropped and counted, as on an AF_PACKET device without offload. AfPacketDevice offers 65553.
+   */
+  txGsoMaxSize?: number;
+}
+
+/** A frame txBatch took, with the metadata it was sent with (see takeTransmittedFrames). */
+export interface TransmittedFrame {
+  bytes: Uint8Array;
+  flags: number;
+  csumStart: number;
+  csumOffset: number;
+  gsoSize: number;
 }
 
 interface QueuedFrame {
@@ -45,6 +59,9 @@ interface QueuedFrame {
 }
 
 let nextIfindex = 10_000;
+const GSO_ANY = FrameFlag.GSO_TCPV4 | FrameFlag.GSO_TCPV6 | FrameFlag.GSO_UDP;
+/** TX metadata flags a device acts on; anything else in meta is ignored. */
+const TX_META_FLAGS = FrameFlag.CSUM_PARTIAL | GSO_ANY | FrameFlag.GSO_ECN;
 
 export class MemoryDevice implements PacketDevice {
   readonly name: string;
@@ -53,12 +70,13 @@ export class MemoryDevice implements PacketDevice {
   readonly mtu: number;
   readonly fd = -1;
   readonly txMaxFrame: number;
+  readonly txGsoMaxSize: number;
   private peer: MemoryDevice | null = null;
   private readonly rxQueue: (QueuedFrame | undefined)[];
   private rxHead = 0;
   private rxCount = 0;
   private captureLimit: number;
-  private captured: Uint8Array[] = [];
+  private captured: TransmittedFrame[] = [];
   private txBlocked = false;
   private link: LinkState = { up: true, running: true };
   private readable: (() => void) | null = null;
@@ -82,6 +100,8 @@ export class MemoryDevice implements PacketDevice {
     if (this.mac.length !== 6) throw new RangeError(`mac must be 6 bytes, got ${this.mac.length}`);
     this.mtu = options.mtu ?? 1500;
     this.txMaxFrame = options.txMaxFrame ?? this.mtu + 18;
+    this.txGsoMaxSize = options.txGsoMaxSize ?? 0;
+    if (!Number.isInteger(this.txGsoMaxSize) || this.txGsoMaxSize < 0) throw new RangeError(`txGsoMaxSize ${this.txGsoMaxSize}`);
     const cap = options.rxQueueCapacity ?? 4096;
     if (!Number.isInteger(cap) || cap <= 0) throw new RangeError(`rxQueueCapacity ${cap}`);
     this.rxQueue = new Array<QueuedFrame | undefined>(cap);
@@ -125,6 +145,11 @@ export class MemoryDevice implements PacketDevice {
 
   /** Returns and forgets the frames captured from txBatch, oldest first. */
   takeTransmitted(): Uint8Array[] {
+    return this.takeTransmittedFrames().map((f) => f.bytes);
+  }
+
+  /** Like takeTransmitted, with each frame's TX metadata (flags, csumStart, csumOffset, gsoSize). */
+  takeTransmittedFrames(): TransmittedFrame[] {
     const out = this.captured;
     this.captured = [];
     return out;
@@ -182,28 +207,28 @@ export class MemoryDevice implements PacketDevice {
       return { accepted: 0, ringFull: true };
     }
     const linkOk = this.link.up && this.link.running && !this.closed;
+    const meta = batch.meta;
     for (let i = 0; i < count; i++) {
       const off = batch.offsets[i]!;
       const len = batch.lengths[i]!;
-      if (!linkOk || len === 0 || len > this.txMaxFrame || off + len > batch.data.length) {
+      const m = i * META_STRIDE;
+      const flags = meta && m < meta.length ? meta[m + META_FLAGS]! & TX_META_FLAGS : 0;
+      const gso = (flags & GSO_ANY) !== 0;
+      const gsoSize = gso ? meta![m + META_GSO_SIZE]! : 0;
+      const csumStart = flags & FrameFlag.CSUM_PARTIAL ? meta![m + META_CSUM_START]! : 0;
+      const csumOffset = flags & FrameFlag.CSUM_PARTIAL ? meta![m + META_CSUM_OFFSET]! : 0;
+      const malformedGso = gso && (!(flags & FrameFlag.CSUM_PARTIAL) || gsoSize === 0 || csumStart >= len);
+      if (!linkOk || len === 0 || len > (gso ? this.txGsoMaxSize : this.txMaxFrame) || off + len > batch.data.length || malformedGso) {
         this.counters.txDropped++;
         continue;
       }
       const bytes = batch.data.slice(off, off + len);
       this.counters.txFrames++;
       this.counters.txBytes += len;
-      if (this.peer) {
-        // A checksum-offload request reaches the peer as CHECKSUM_PARTIAL, as over veth.
-        const m = i * META_STRIDE;
-        const partial = batch.meta !== undefined && (batch.meta[m + META_FLAGS]! & FrameFlag.CSUM_PARTIAL) !== 0;
-        this.peer.inject(
-          bytes,
-          partial
-            ? { flags: FrameFlag.CSUM_PARTIAL, csumStart: batch.meta![m + META_CSUM_START]!, csumOffset: batch.meta![m + META_CSUM_OFFSET]! }
-            : {},
-        );
-      }
-      if (this.captured.length < this.captureLimit) this.captured.push(bytes);
+      // Checksum and segmentation requests reach the peer as CHECKSUM_PARTIAL / GSO metadata, as over veth.
+      const frame: TransmittedFrame = { bytes, flags, csumStart, csumOffset, gsoSize };
+      if (this.peer) this.peer.inject(bytes, frame);
+      if (this.captured.length < this.captureLimit) this.captured.push(frame);
       else if (this.captureLimit > 0) this.counters.captureDropped++;
     }
     return { accepted: count, ringFull: false };

@@ -18,10 +18,18 @@ export const FrameFlag = {
   CSUM_PARTIAL: 1,
   /** RX: the checksum was already verified (DATA_VALID / TP_STATUS_CSUM_VALID). */
   CSUM_VALID: 2,
-  /** RX: a GSO super-frame longer than the MTU; segment size in META_GSO_SIZE. */
+  /**
+   * RX: a GSO super-frame longer than the MTU; segment size in META_GSO_SIZE.
+   * TX (device with txGsoMaxSize > 0): a super-frame for the kernel/device to segment into META_GSO_SIZE-byte
+   * payloads. Needs CSUM_PARTIAL with csumStart/csumOffset (pseudo-header sum in the checksum field), as for
+   * checksum offload; the IPv4 header is that of the first segment (total length of the whole super-frame, the
+   * first id; the kernel fixes length, id and checksum per segment). TCP flags FIN/PSH go on the last segment
+   * only, CWR on the first. At most txGsoMaxSize bytes (L2 included).
+   */
   GSO_TCPV4: 4,
   GSO_TCPV6: 8,
   GSO_UDP: 16,
+  /** RX/TX with GSO_TCPV4/V6: the super-frame carries ECN CE/CWR (VIRTIO_NET_HDR_GSO_ECN). */
   GSO_ECN: 32,
   /** RX: the packet was longer than the ring slot; only the first `length` bytes are here. */
   TRUNCATED: 64,
@@ -102,7 +110,8 @@ export class RxBatch {
 
 /**
  * Frames to transmit: frame i is data[offsets[i] .. offsets[i] + lengths[i]). `meta` (optional, META_STRIDE per
- * frame) may request checksum offload with FrameFlag.CSUM_PARTIAL.
+ * frame) may request checksum offload with FrameFlag.CSUM_PARTIAL, and segmentation offload with
+ * FrameFlag.GSO_TCPV4 (+ CSUM_PARTIAL) and META_GSO_SIZE = the MSS, when the device's txGsoMaxSize > 0.
  */
 export interface TxBatch {
   data: Uint8Array;
@@ -147,8 +156,13 @@ export interface PacketDevice {
   readonly mtu: number;
   /** The pollable fd of the (first) RX queue; -1 for devices without one (MemoryDevice). */
   readonly fd: number;
-  /** Largest frame txBatch sends. */
+  /** Largest frame txBatch sends without GSO flags (the link's MTU still applies on the wire). */
   readonly txMaxFrame: number;
+  /**
+   * Largest GSO super-frame (bytes, L2 included) txBatch accepts with FrameFlag.GSO_*; 0 when the device cannot
+   * segment on TX (offload off). Longer frames, and GSO frames on a device with 0 here, are dropped and counted.
+   */
+  readonly txGsoMaxSize: number;
   /** Copies waiting frames into dst (up to dst.limit); returns and stores dst.count. Never blocks. */
   rxBatch(dst: RxBatch): number;
   txBatch(batch: TxBatch): TxResult;

@@ -5,9 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AfPacketDevice } from '../../src/native/af-packet-device.js';
 import { isNativeErrnoError } from '../../src/native/binding.js';
 import { FrameFlag, RxBatch, formatMac, type TxBatch } from '../../src/native/packet-device.js';
-import { createVethNamespace, execInNetns, ip, type VethNamespace } from '../../src/native/veth.js';
+import { createVethNamespace, execInNetns, ip, runCommand, type VethNamespace } from '../../src/native/veth.js';
+import { existsSync } from 'node:fs';
 
 const isRoot = process.getuid?.() === 0;
+/** ethtool turns TSO off to make the kernel segment our GSO frames in software (Debian package ethtool). */
+const hasEthtool = ['/usr/sbin/ethtool', '/sbin/ethtool'].some((p) => existsSync(p));
 const HOST_IP = '10.201.0.1';
 const PEER_IP = '10.201.0.2';
 
@@ -112,14 +115,15 @@ async function until(cond: () => boolean, ms = 5000): Promise<void> {
   }
 }
 
-describe.skipIf(!isRoot)('AfPacketDevice on a veth pair', () => {
+describe.skipIf(!isRoot).each(['v2', 'v3'] as const)('AfPacketDevice on a veth pair (%s RX ring)', (rxRing) => {
   let topo: VethNamespace;
   let dev: AfPacketDevice;
   let peerMac: Uint8Array;
 
   beforeAll(async () => {
     topo = await createVethNamespace('opaf', { peerAddress: `${PEER_IP}/24` });
-    dev = AfPacketDevice.open(topo.host);
+    dev = AfPacketDevice.open(topo.host, { rxRing });
+    expect(dev.rxRing).toBe(rxRing);
     const link = JSON.parse(await ip(['-j', 'link', 'show', 'dev', topo.peer], topo.netns)) as { address: string }[];
     peerMac = macBytes(link[0]!.address);
   });
@@ -289,15 +293,25 @@ describe.skipIf(!isRoot)('AfPacketDevice on a veth pair', () => {
     }
   });
 
-  it('reports a full TX ring instead of throwing', async () => {
+  it('takes a batch longer than the TX ring while the kernel drains it, and reports a full ring when it cannot', async () => {
     const frames: Uint8Array[] = [];
     for (let i = 0; i < 1500; i++) frames.push(ethernet(peerMac, dev.mac, 0x88b6, 46));
+    // veth completes synchronously: a kick on wrap-around frees the slots for the rest of the batch.
+    expect(dev.txBatch(txBatchOf(frames))).toEqual({ accepted: 1500, ringFull: false });
+    // With the link down nothing leaves: the ring (1024 slots) fills and the rest stays with the caller.
     const before = dev.stats().txRingFull;
-    const r = dev.txBatch(txBatchOf(frames));
-    expect(r.accepted).toBeGreaterThanOrEqual(1024);
-    expect(r.accepted).toBeLessThan(1500);
-    expect(r.ringFull).toBe(true);
-    expect(dev.stats().txRingFull).toBe(before + 1);
+    dev.setLinkUp(false);
+    try {
+      const r = dev.txBatch(txBatchOf(frames));
+      expect(r.accepted).toBeGreaterThanOrEqual(1024);
+      expect(r.accepted).toBeLessThan(1500);
+      expect(r.ringFull).toBe(true);
+      expect(dev.stats().txRingFull).toBe(before + 1);
+    } finally {
+      dev.setLinkUp(true);
+    }
+    await until(() => dev.linkState().running);
+    dev.flushTx();
     await sleep(50);
     expect(dev.txBatch(txBatchOf(frames.slice(0, 10))).accepted).toBe(10);
   });
@@ -529,5 +543,212 @@ describe.skipIf(!isRoot)('AfPacketDevice offload metadata for TCP from a namespa
     expect(seen.big).toBe(0);
     expect(seen.gso).toEqual([]);
     expect(seen.partial).toBeGreaterThan(100);
+  });
+});
+
+// ---- TX GSO ----
+const GSO_HOST = '10.204.0.1';
+const GSO_PEER = '10.204.0.2';
+
+/** Folded, uncomplemented ones'-complement sum of the IPv4 TCP pseudo-header: what CSUM_PARTIAL wants. */
+function pseudoSum(src: string, dst: string, tcpLen: number): number {
+  const p = new Uint8Array(12);
+  p.set(ip4(src), 0);
+  p.set(ip4(dst), 4);
+  p[9] = 6;
+  p[10] = tcpLen >> 8;
+  p[11] = tcpLen & 0xff;
+  return ~checksum(p, 0, 12) & 0xffff;
+}
+
+/** An Ethernet/IPv4/TCP frame (PSH|ACK) carrying `payload`, its TCP checksum field holding the pseudo-header sum. */
+function tcpSuperFrame(srcMac: Uint8Array, dstMac: Uint8Array, seq: number, payload: Uint8Array, dport: number): Uint8Array {
+  const ipLen = 40 + payload.length;
+  const f = ethernet(dstMac, srcMac, 0x0800, ipLen);
+  f.set([0x45, 0, ipLen >> 8, ipLen & 0xff, 0x12, 0x34, 0x40, 0, 64, 6, 0, 0], 14);
+  f.set(ip4(GSO_HOST), 26);
+  f.set(ip4(GSO_PEER), 30);
+  const h = checksum(f, 14, 34);
+  f[24] = h >> 8;
+  f[25] = h & 0xff;
+  const t = 34;
+  f.set([0x9c, 0x40, dport >> 8, dport & 0xff, seq >>> 24, (seq >>> 16) & 0xff, (seq >>> 8) & 0xff, seq & 0xff], t);
+  f.set([0, 0, 0, 1, 0x50, 0x18, 0xff, 0xff], t + 8);
+  const ps = pseudoSum(GSO_HOST, GSO_PEER, 20 + payload.length);
+  f[t + 16] = ps >> 8;
+  f[t + 17] = ps & 0xff;
+  f.set(payload, 54);
+  return f;
+}
+
+function gsoMeta(count: number, mss: number): Uint16Array {
+  const m = new Uint16Array(count * 4);
+  for (let i = 0; i < count; i++) m.set([FrameFlag.GSO_TCPV4 | FrameFlag.CSUM_PARTIAL, 34, 16, mss], i * 4);
+  return m;
+}
+
+describe.skipIf(!isRoot)('AfPacketDevice TX GSO on a veth pair', () => {
+  let topo: VethNamespace;
+  let dev: AfPacketDevice;
+  let peerMac: Uint8Array;
+
+  beforeAll(async () => {
+    topo = await createVethNamespace('opgx', { peerAddress: `${GSO_PEER}/24` });
+    dev = AfPacketDevice.open(topo.host);
+    const link = JSON.parse(await ip(['-j', 'link', 'show', 'dev', topo.peer], topo.netns)) as { address: string }[];
+    peerMac = macBytes(link[0]!.address);
+  });
+
+  afterAll(async () => {
+    dev?.close();
+    await topo?.close();
+  });
+
+  it('offers TX GSO only with offload', () => {
+    expect(dev.offload).toBe(true);
+    expect(dev.txGsoMaxSize).toBeGreaterThanOrEqual(14 + 65535);
+    expect(dev.txMaxFrame).toBeGreaterThanOrEqual(1514);
+    expect(dev.txMaxFrame).toBeLessThan(4096);
+    const plain = AfPacketDevice.open(topo.host, { offload: false });
+    try {
+      expect(plain.offload).toBe(false);
+      expect(plain.txGsoMaxSize).toBe(0);
+      // A GSO frame to a device without GSO is dropped and counted, never sent whole.
+      const f = tcpSuperFrame(plain.mac, peerMac, 1, new Uint8Array(3000), 9);
+      expect(plain.txBatch(txBatchOf([f], gsoMeta(1, 1448)))).toEqual({ accepted: 1, ringFull: false });
+      expect(plain.stats().txDropped).toBe(1);
+      expect(plain.stats().txFrames).toBe(0);
+    } finally {
+      plain.close();
+    }
+    expect(AfPacketDevice.open(topo.host, { txGsoFrames: 0 }).txGsoMaxSize).toBe(0);
+  });
+
+  /** Sends one 3 × MSS super-frame with GSO metadata; returns what the peer's packet socket saw of it. */
+  async function sendSuperFrame(dport: number): Promise<{ frame: Uint8Array; sent: Uint8Array; got: { frame: Uint8Array; flags: number; gsoSize: number; csumStart: number; csumOffset: number }[] }> {
+    const peerDev = AfPacketDevice.open(topo.peer, { netns: topo.netns });
+    const got: { frame: Uint8Array; flags: number; gsoSize: number; csumStart: number; csumOffset: number }[] = [];
+    const batch = RxBatch.packed(64, 1 << 18);
+    peerDev.onReadable(() => {
+      const n = peerDev.rxBatch(batch);
+      for (let i = 0; i < n; i++) {
+        const f = batch.frame(i);
+        if (ethType(f) === 0x0800 && f[23] === 6 && ((f[36]! << 8) | f[37]!) === dport) {
+          got.push({ frame: f.slice(), flags: batch.flags(i), gsoSize: batch.gsoSize(i), csumStart: batch.csumStart(i), csumOffset: batch.csumOffset(i) });
+        }
+      }
+    });
+    try {
+      const payload = new Uint8Array(3 * MSS);
+      for (let i = 0; i < payload.length; i++) payload[i] = (i * 7 + (i >>> 8)) & 0xff;
+      const frame = tcpSuperFrame(dev.mac, peerMac, SEQ, payload, dport);
+      const before = dev.socketStats()[0]!;
+      expect(dev.txBatch(txBatchOf([frame], gsoMeta(1, MSS)))).toEqual({ accepted: 1, ringFull: false });
+      const after = dev.socketStats()[0]!;
+      expect(after.txGsoFrames - before.txGsoFrames).toBe(1);
+      expect(after.txGsoBytes - before.txGsoBytes).toBe(frame.length);
+      expect(after.txKickErrors + after.txKickEnobufs).toBe(before.txKickErrors + before.txKickEnobufs);
+      await until(() => got.reduce((a, g) => a + g.frame.length - 54, 0) >= payload.length);
+      await sleep(20);
+      return { frame, sent: payload, got };
+    } finally {
+      peerDev.close();
+    }
+  }
+  const MSS = 1448;
+  const SEQ = 0x7fff_f000;
+
+  it('hands a TSO-capable veth the super-frame whole, with its GSO metadata', async () => {
+    const { frame, got } = await sendSuperFrame(5555);
+    expect(got.length).toBe(1);
+    const g = got[0]!;
+    expect(g.frame).toEqual(frame);
+    expect(g.flags & (FrameFlag.GSO_TCPV4 | FrameFlag.CSUM_PARTIAL)).toBe(FrameFlag.GSO_TCPV4 | FrameFlag.CSUM_PARTIAL);
+    expect(g.gsoSize).toBe(MSS);
+    expect([g.csumStart, g.csumOffset]).toEqual([34, 16]);
+  });
+
+  it.skipIf(!hasEthtool)('is segmented by the kernel into three correct TCP segments when the device has no TSO', async () => {
+    await runCommand('ethtool', ['-K', topo.host, 'tso', 'off']);
+    let r: Awaited<ReturnType<typeof sendSuperFrame>>;
+    try {
+      r = await sendSuperFrame(5556);
+    } finally {
+      await runCommand('ethtool', ['-K', topo.host, 'tso', 'on']);
+    }
+    expect(r.got.length).toBe(3);
+    const received: Uint8Array[] = [];
+    r.got.forEach(({ frame: f, flags }, k) => {
+      expect(f.length).toBe(14 + 40 + MSS);
+      // IPv4: per-segment length, consecutive ids, a valid header checksum.
+      expect((f[16]! << 8) | f[17]!).toBe(40 + MSS);
+      expect((f[18]! << 8) | f[19]!).toBe(0x1234 + k);
+      expect(checksum(f, 14, 34)).toBe(0);
+      // TCP: sequence advances by the MSS; PSH only on the last segment.
+      const s = ((f[38]! << 24) | (f[39]! << 16) | (f[40]! << 8) | f[41]!) >>> 0;
+      expect(s).toBe((SEQ + k * MSS) >>> 0);
+      expect(f[47]).toBe(k === 2 ? 0x18 : 0x10);
+      // The checksum is either still partial (veth keeps CHECKSUM_PARTIAL: the field holds this segment's
+      // pseudo-header sum) or complete and valid.
+      const field = (f[50]! << 8) | f[51]!;
+      if (flags & FrameFlag.CSUM_PARTIAL) expect(field).toBe(pseudoSum(GSO_HOST, GSO_PEER, 20 + MSS));
+      else expect(checksum(f, 34, f.length, ~pseudoSum(GSO_HOST, GSO_PEER, 20 + MSS) & 0xffff)).toBe(0);
+      received.push(f.subarray(54));
+    });
+    expect(Buffer.concat(received).equals(Buffer.from(r.sent))).toBe(true);
+  });
+
+  it('drops and counts GSO frames it cannot send, without stopping the batch', async () => {
+    const big = tcpSuperFrame(dev.mac, peerMac, 1, new Uint8Array(dev.txGsoMaxSize), 9); // > txGsoMaxSize
+    const ok = tcpSuperFrame(dev.mac, peerMac, 1, new Uint8Array(4000), 9);
+    const meta = gsoMeta(4, 1448);
+    meta[2 * 4] = FrameFlag.GSO_TCPV4; // no CSUM_PARTIAL: the kernel could not fix the checksums
+    meta[3 * 4 + 3] = 0; // no segment size
+    const before = dev.stats();
+    const r = dev.txBatch(txBatchOf([big, ok, ok, ok], meta));
+    expect(r).toEqual({ accepted: 4, ringFull: false });
+    const after = dev.stats();
+    expect(after.txDropped - before.txDropped).toBe(3);
+    expect(after.txFrames - before.txFrames).toBe(1);
+    // A non-GSO frame longer than txMaxFrame is dropped as before.
+    const r2 = dev.txBatch(txBatchOf([ethernet(peerMac, dev.mac, 0x88b5, dev.txMaxFrame)]));
+    expect(r2.accepted).toBe(1);
+    expect(dev.stats().txDropped - after.txDropped).toBe(1);
+  });
+
+  it('keeps batch order across ordinary and GSO frames', async () => {
+    const peerDev = AfPacketDevice.open(topo.peer, { netns: topo.netns });
+    const order: number[] = [];
+    const batch = RxBatch.packed(256, 1 << 19);
+    peerDev.onReadable(() => {
+      const n = peerDev.rxBatch(batch);
+      for (let i = 0; i < n; i++) {
+        const f = batch.frame(i);
+        if (ethType(f) === 0x88b5 && f[15] === 0xa5) order.push(f[14]!);
+        else if (ethType(f) === 0x0800 && f[23] === 6 && ((f[36]! << 8) | f[37]!) === 5556) order.push(1000 + f[54]!);
+      }
+    });
+    try {
+      const frames: Uint8Array[] = [];
+      const meta = new Uint16Array(12 * 4);
+      for (let i = 0; i < 12; i++) {
+        if (i % 3 === 1) {
+          const payload = new Uint8Array(2 * 1448).fill(i);
+          frames.push(tcpSuperFrame(dev.mac, peerMac, 1 + i * 10000, payload, 5556));
+          meta.set([FrameFlag.GSO_TCPV4 | FrameFlag.CSUM_PARTIAL, 34, 16, 1448], i * 4);
+        } else {
+          const f = ethernet(peerMac, dev.mac, 0x88b5, 46);
+          f[14] = i;
+          f[15] = 0xa5;
+          frames.push(f);
+        }
+      }
+      expect(dev.txBatch(txBatchOf(frames, meta)).accepted).toBe(12);
+      const want = [0, 1001, 2, 3, 1004, 5, 6, 1007, 8, 9, 1010, 11];
+      await until(() => order.length >= want.length);
+      expect(order).toEqual(want);
+    } finally {
+      peerDev.close();
+    }
   });
 });
