@@ -69,6 +69,8 @@ export interface DirFetchRecord {
 const RECENT_FETCHES = 32;
 const DEFAULT_MAX_CACHE_ATTEMPTS = 3;
 const DEFAULT_CACHE_FETCH_TIMEOUT_MS = 15_000;
+/** Microdescriptor requests in flight at once (92 digests each). */
+const MICRODESC_PARALLEL_REQUESTS = 4;
 
 /** Reasons that say the server lags (an old or early document), not that it lies. */
 const STALE_REASONS: ReadonlySet<RejectReason> = new Set<RejectReason>(['expired', 'not-yet-valid']);
@@ -202,6 +204,10 @@ export class DirMgr {
     }));
   }
 
+  private hasCert(m: { readonly v3ident: string; readonly signingKeyDigest: string }): boolean {
+    return this.certsById.get(m.v3ident)?.signingKey.sha1.toString('hex').toUpperCase() === m.signingKeyDigest.toUpperCase();
+  }
+
   private addCerts(certs: readonly ValidatedAuthCert[]): void {
     for (const c of certs) {
       const old = this.certsById.get(c.fingerprint);
@@ -255,8 +261,7 @@ export class DirMgr {
    * first, then from the authorities.
    */
   private async fetchMissingCerts(first: Source, missing: readonly { readonly v3ident: string; readonly signingKeyDigest: string }[]): Promise<void> {
-    const stillMissing = () =>
-      missing.filter((m) => this.certsById.get(m.v3ident)?.signingKey.sha1.toString('hex').toUpperCase() !== m.signingKeyDigest.toUpperCase());
+    const stillMissing = () => missing.filter((m) => !this.hasCert(m));
     const fallbacks = first.plan.kind === 'cache' ? this.sources({ caches: false }) : [];
     for (const src of [first, ...fallbacks]) {
       const want = stillMissing();
@@ -271,13 +276,18 @@ export class DirMgr {
       const body = await this.get(src, { kind: 'consensus-microdesc' });
       if (body === undefined) continue;
       let v = acceptConsensus(body, this.cfg.authorities, this.certs(), this.clock(), this.counters, { allowMissingCertRetry: true });
+      let certsUnavailable = false;
       if (!v.ok && v.missingCerts !== undefined) {
-        await this.fetchMissingCerts(src, v.missingCerts);
+        const missing = v.missingCerts;
+        await this.fetchMissingCerts(src, missing);
+        certsUnavailable = missing.some((m) => !this.hasCert(m));
         v = acceptConsensus(body, this.cfg.authorities, this.certs(), this.clock(), this.counters);
       }
       if (!v.ok) {
-        const stale = STALE_REASONS.has(v.error.reason);
-        this.note(src, 'consensus-microdesc', stale ? 'failed' : 'rejected', stale);
+        // Refused and counted either way; but a server is only penalized as a liar when the signatures
+        // could be checked (no certificate missing) or the document was otherwise bad.
+        const lagging = STALE_REASONS.has(v.error.reason) || (certsUnavailable && v.error.reason === 'no-quorum');
+        this.note(src, 'consensus-microdesc', lagging ? 'failed' : 'rejected', lagging);
         continue;
       }
       if (this.current !== undefined && v.consensus.validAfter <= this.current.consensus.validAfter) {
@@ -302,22 +312,29 @@ export class DirMgr {
   private async fetchMissingMicrodescs(): Promise<void> {
     const dir = this.current;
     if (dir === undefined) return;
-    for (const req of microdescRequests(dir.missingMicrodescs())) {
-      if (req.kind !== 'microdescs') continue;
-      let wanted = req.digests;
-      // Each batch picks its own servers, spreading a large download over several caches.
-      for (const src of this.sources()) {
-        const body = await this.get(src, { kind: 'microdescs', digests: wanted });
-        if (body === undefined) continue;
-        const refusedBefore = this.counters.rejectedByKind.microdesc;
-        const added = dir.addMicrodescs(acceptMicrodescs(body, wanted, this.counters));
-        // A cache may lack some: what it has counts as a success, the rest is asked of the next server.
-        this.note(src, 'microdescs', this.counters.rejectedByKind.microdesc > refusedBefore ? 'rejected' : added > 0 ? 'ok' : 'failed');
-        const missing = new Set(dir.missingMicrodescs().map((d) => d.toString('base64')));
-        wanted = wanted.filter((d) => missing.has(d.toString('base64')));
-        if (wanted.length === 0) break;
-      }
-    }
+    const batches = microdescRequests(dir.missingMicrodescs()).flatMap((r) => (r.kind === 'microdescs' ? [r.digests] : []));
+    // A few batches at once, each from its own servers: a large download spreads over several caches
+    // (C tor launches its microdescriptor requests in parallel too), and memory stays bounded.
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < batches.length) await this.fetchMicrodescBatch(dir, batches[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(MICRODESC_PARALLEL_REQUESTS, batches.length) }, worker));
     await this.cache?.store('microdescs', dir.microdescs().map((m) => m.text).join(''));
+  }
+
+  private async fetchMicrodescBatch(dir: NetDir, digests: readonly Buffer[]): Promise<void> {
+    let wanted = digests;
+    for (const src of this.sources()) {
+      const body = await this.get(src, { kind: 'microdescs', digests: wanted });
+      if (body === undefined) continue;
+      const refusedBefore = this.counters.rejectedByKind.microdesc;
+      const added = dir.addMicrodescs(acceptMicrodescs(body, wanted, this.counters));
+      // A cache may lack some: what it has counts as a success, the rest is asked of the next server.
+      this.note(src, 'microdescs', this.counters.rejectedByKind.microdesc > refusedBefore ? 'rejected' : added > 0 ? 'ok' : 'failed');
+      const missing = new Set(dir.missingMicrodescs().map((d) => d.toString('base64')));
+      wanted = wanted.filter((d) => missing.has(d.toString('base64')));
+      if (wanted.length === 0) return;
+    }
   }
 }

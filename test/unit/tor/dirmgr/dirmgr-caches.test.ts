@@ -161,6 +161,24 @@ describe('DirMgr with directory caches', () => {
     expect(mgr.counters.rejected['bad-signature'] + mgr.counters.rejected['no-quorum']).toBe(0);
   });
 
+  it('does not take a cache for a liar when the certificates its consensus needs are nowhere to be had', async () => {
+    const noKeys: Handler = (p) => (p.startsWith('/tor/keys/fp-sk/') ? undefined : goodHandler(p));
+    const { mgr, cacheHandlers, clock } = rig({ authority: noKeys, cfg: { dirGuards: () => [ID.relay2!], maxCacheAttempts: 1 } });
+    await mgr.bootstrap();
+    const certs = (mgr as unknown as { certsById: Map<string, unknown> }).certsById;
+    for (const fp of [...certs.keys()].slice(0, 2)) certs.delete(fp);
+    cacheHandlers.relay2 = noKeys;
+    clock.now += 1000;
+    await mgr.refresh();
+    // Refused and counted, as any consensus without quorum; the cache failed, it did not lie.
+    expect(mgr.counters.rejected['no-quorum']).toBeGreaterThanOrEqual(1);
+    const fromCache = mgr.recentFetches.filter((r) => r.request === 'consensus-microdesc' && r.source === 'cache');
+    expect(fromCache).toEqual([expect.objectContaining({ server: 'relay2', outcome: 'failed' })]);
+    expect(mgr.counters.fetches['fetch-cache-rejected']).toBe(0);
+    // Two failures in a row (its 404 for the certificates, then the consensus): two minutes, not an hour.
+    expect(mgr.penalties.until(ID.relay2!)).toBe(clock.now + 2 * DIR_FAILURE_PENALTY_MS);
+  });
+
   it('after a restart with a reasonably live cached consensus, fetches microdescriptors from caches only', async () => {
     const cacheDir = mkdtempSync(join(tmpdir(), 'onionplane-dircache-'));
     tmpDirs.push(cacheDir);
