@@ -15,7 +15,8 @@ const ZEROS = Buffer.alloc(KEYSTREAM_CELLS * RELAY_BODY_LEN);
  */
 class Tor1Layer {
   private readonly cipher: Cipher;
-  private keystream: Uint8Array = new Uint8Array(0);
+  /** Generated keystream; bytes from `ksPos` on are unused. */
+  keystream: Uint8Array = new Uint8Array(0);
   private ksPos = 0;
   readonly digest = new Sha1();
   constructor(key: Uint8Array, digestSeed: Uint8Array) {
@@ -24,22 +25,35 @@ class Tor1Layer {
   }
   /** XOR the next keystream bytes into `body` in place (encrypt and decrypt are the same operation). */
   apply(body: Uint8Array): void {
-    const n = body.length;
-    let done = 0;
-    while (done < n) {
-      if (this.ksPos === this.keystream.length) {
-        // Whole bodies are the common case; odd lengths (tests) just take what they need.
-        const want = Math.max(n - done, n === RELAY_BODY_LEN ? ZEROS.length : 0);
-        this.keystream = this.cipher.update(want <= ZEROS.length ? ZEROS.subarray(0, want) : Buffer.alloc(want));
-        this.ksPos = 0;
+    const p = this.reserve(body.length);
+    const ks = this.keystream;
+    for (let i = 0; i < body.length; i++) body[i] ^= ks[p + i]!;
+    this.ksPos = p + body.length;
+  }
+
+  /** Make the next `n` keystream bytes contiguous in `keystream` and return where they start. */
+  reserve(n: number): number {
+    const left = this.keystream.length - this.ksPos;
+    if (left < n) {
+      const more = Math.max(n - left, ZEROS.length);
+      const fresh = this.cipher.update(more <= ZEROS.length ? ZEROS.subarray(0, more) : Buffer.alloc(more));
+      if (left === 0) {
+        this.keystream = fresh;
+      } else {
+        // Only when bodies of other sizes were mixed in (tests): keep the unused tail in front.
+        const joined = new Uint8Array(left + fresh.length);
+        joined.set(this.keystream.subarray(this.ksPos), 0);
+        joined.set(fresh, left);
+        this.keystream = joined;
       }
-      const ks = this.keystream;
-      const take = Math.min(n - done, ks.length - this.ksPos);
-      let p = this.ksPos;
-      for (let i = done, end = done + take; i < end; i++) body[i] ^= ks[p++]!;
-      this.ksPos = p;
-      done += take;
+      this.ksPos = 0;
     }
+    return this.ksPos;
+  }
+
+  /** Consume `n` reserved bytes. */
+  advance(n: number): void {
+    this.ksPos += n;
   }
 }
 
@@ -69,6 +83,8 @@ export class Tor1CircuitCrypto {
   /** Backward digest state before the trial update of the cell being checked. */
   private readonly saved = new Sha1();
   private readonly trialTag = new Uint8Array(20);
+  /** Per hop: where this cell's backward keystream starts (scratch for peelInbound). */
+  private ksPos: number[] = [];
 
   get hopCount(): number {
     return this.hops.length;
@@ -76,11 +92,13 @@ export class Tor1CircuitCrypto {
 
   addHop(keys: RelayKeys): void {
     this.hops.push(new Tor1Hop(keys));
+    this.ksPos.push(0);
   }
 
   /** Drop hops after `keep` (after a TRUNCATED). */
   truncate(keep: number): void {
     this.hops.length = Math.min(this.hops.length, keep);
+    this.ksPos.length = this.hops.length;
   }
 
   /**
@@ -107,12 +125,25 @@ export class Tor1CircuitCrypto {
    * hop that recognized the cell, or -1 if none did (the caller must close the circuit: keystreams
    * are now out of step). The recognizing hop's full running digest is then in `lastTag` until the
    * next call.
+   *
+   * Recognized is checked from its two bytes and each layer's keystream alone; the whole body is
+   * XORed only up to a candidate hop, with all those layers' keystreams in one pass.
    */
   peelInbound(body: Uint8Array): number {
-    for (let i = 0; i < this.hops.length; i++) {
-      const layer = this.hops[i]!.backward;
-      layer.apply(body);
-      if (body[1] !== 0 || body[2] !== 0) continue;
+    const n = body.length;
+    const hops = this.hops;
+    const pos = this.ksPos;
+    for (let i = 0; i < hops.length; i++) pos[i] = hops[i]!.backward.reserve(n);
+    let r1 = body[1]!;
+    let r2 = body[2]!;
+    let peeled = 0; // layers already XORed into body
+    for (let i = 0; i < hops.length; i++) {
+      const layer = hops[i]!.backward;
+      r1 ^= layer.keystream[pos[i]! + 1]!;
+      r2 ^= layer.keystream[pos[i]! + 2]!;
+      if ((r1 | r2) !== 0) continue;
+      this.xorLayers(body, peeled, i + 1);
+      peeled = i + 1;
       const d0 = body[RELAY_DIGEST_OFFSET]!;
       const d1 = body[RELAY_DIGEST_OFFSET + 1]!;
       const d2 = body[RELAY_DIGEST_OFFSET + 2]!;
@@ -122,7 +153,7 @@ export class Tor1CircuitCrypto {
       body[RELAY_DIGEST_OFFSET + 2] = 0;
       body[RELAY_DIGEST_OFFSET + 3] = 0;
       // After the last hop a mismatch closes the circuit anyway: no need to keep the old state.
-      const last = i === this.hops.length - 1;
+      const last = i === hops.length - 1;
       if (!last) this.saved.copyFrom(layer.digest);
       layer.digest.update(body);
       const t = this.trialTag;
@@ -131,10 +162,44 @@ export class Tor1CircuitCrypto {
       body[RELAY_DIGEST_OFFSET + 1] = d1;
       body[RELAY_DIGEST_OFFSET + 2] = d2;
       body[RELAY_DIGEST_OFFSET + 3] = d3;
-      if (((t[0]! ^ d0) | (t[1]! ^ d1) | (t[2]! ^ d2) | (t[3]! ^ d3)) === 0) return i;
+      if (((t[0]! ^ d0) | (t[1]! ^ d1) | (t[2]! ^ d2) | (t[3]! ^ d3)) === 0) {
+        // The cell passed through hops 0..i only: later layers' keystreams stay where they were.
+        for (let k = 0; k <= i; k++) hops[k]!.backward.advance(n);
+        return i;
+      }
       if (!last) layer.digest.copyFrom(this.saved);
     }
+    this.xorLayers(body, peeled, hops.length);
+    for (let k = 0; k < hops.length; k++) hops[k]!.backward.advance(n);
     return -1;
+  }
+
+  /** XOR the reserved keystreams of backward layers [from, to) into body, in one pass. */
+  private xorLayers(body: Uint8Array, from: number, to: number): void {
+    const hops = this.hops;
+    const pos = this.ksPos;
+    const n = body.length;
+    let k = from;
+    for (; to - k >= 3; k += 3) {
+      const a = hops[k]!.backward.keystream;
+      const b = hops[k + 1]!.backward.keystream;
+      const c = hops[k + 2]!.backward.keystream;
+      const pa = pos[k]!;
+      const pb = pos[k + 1]!;
+      const pc = pos[k + 2]!;
+      for (let j = 0; j < n; j++) body[j] ^= a[pa + j]! ^ b[pb + j]! ^ c[pc + j]!;
+    }
+    if (to - k === 2) {
+      const a = hops[k]!.backward.keystream;
+      const b = hops[k + 1]!.backward.keystream;
+      const pa = pos[k]!;
+      const pb = pos[k + 1]!;
+      for (let j = 0; j < n; j++) body[j] ^= a[pa + j]! ^ b[pb + j]!;
+    } else if (to - k === 1) {
+      const a = hops[k]!.backward.keystream;
+      const pa = pos[k]!;
+      for (let j = 0; j < n; j++) body[j] ^= a[pa + j]!;
+    }
   }
 
   /** The running backward digest after the cell the last peelInbound recognized (reused buffer). */
