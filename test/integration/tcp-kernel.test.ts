@@ -2,6 +2,9 @@
 // network namespace on the other. Bulk transfers verified by SHA-256 with the interface fault injector
 // dropping, reordering and duplicating frames; half-close both ways; RSTs; 1,000 concurrent connections;
 // a zero-window stall; TIME-WAIT recycling.
+// TSO is on (the session default): without faults our data leaves as GSO super-frames that the kernel cuts
+// into MTU-sized frames (this veth has gso_max_segs 1); while a fault injector is set, TX faults apply to the
+// frames the wire sees, so the engine sends MSS-sized segments (no super-frames).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
@@ -123,15 +126,23 @@ describe.skipIf(!canRun)('TCP against the Linux kernel over veth (root)', () => 
   });
 
   it('echoes 200 MB each way with matching SHA-256 (no faults)', async () => {
+    const tso0 = stat(await env.cli('show tcp stats'), 'tso-segments-out');
     const r = await echo(7, 200 * MB, 120_000);
     console.log(`echo 200 MB, no faults: ${r.seconds.toFixed(1)} s`);
+    // Most of the echo went out as TSO super-frames (up to ~44 MSS each).
+    const supers = stat(await env.cli('show tcp stats'), 'tso-segments-out') - tso0;
+    expect(supers).toBeGreaterThan(200 * MB / 65536 / 4);
+    expect(/TSO frames segmented in software/.test(await env.cli('show errors'))).toBe(false);
   }, 130_000);
 
   it('echoes 200 MB each way with 1% drop, reordering and duplication', async () => {
     await fault('drop 1 reorder 1 duplicate 1 seed 11');
+    const tso0 = stat(await env.cli('show tcp stats'), 'tso-segments-out');
     try {
       const r = await echo(7, 200 * MB, 150_000);
       console.log(`echo 200 MB, 1% faults: ${r.seconds.toFixed(1)} s`);
+      // TX faults act on wire-sized frames: no super-frames while the injector is set.
+      expect(stat(await env.cli('show tcp stats'), 'tso-segments-out')).toBe(tso0);
     } finally {
       await fault('off');
     }
@@ -162,6 +173,7 @@ describe.skipIf(!canRun)('TCP against the Linux kernel over veth (root)', () => 
     };
     expect(r.received).toBe(20 * MB);
     expect(r.sha256).toBe(sourceSha256(20 * MB));
+    expect(stat(await env.cli('show tcp stats'), 'tso-segments-out')).toBeGreaterThan(0);
     // After our FIN the client sent 12345 bytes: the source read them (half-close), then both closed.
     let inAfter = 0;
     for (let i = 0; i < 50 && inAfter - inBefore < 12345; i++) {
