@@ -26,6 +26,9 @@ const ALIAS_HOSTNAME = 'www.tornet.test';
 const PTR_HOSTNAME = 'ptr.tornet.test';
 const PTR_ADDRESS = '192.0.2.10';
 const SOCKS5_HOST_UNREACHABLE = 0x04;
+const SOCKS5_ADDRESS_TYPE_NOT_SUPPORTED = 0x08;
+/** A well-formed v3 onion address nobody serves: it must never reach an exit (nor its DNS). */
+const ONION_ADDRESS = `${'b'.repeat(56)}.onion`;
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -221,6 +224,39 @@ describe('names resolved at the exits of the private network', () => {
       expect(internal.code).toBe(SOCKS5_HOST_UNREACHABLE);
     }, 70_000);
 
+    it('the exits asked the harness DNS server, in tor\'s randomised letter case', async () => {
+      await socksExchange(undefined, ...proxy(), socksRequest(RESOLVE, { host: ORIGIN_HOSTNAME }));
+      await socksExchange(undefined, ...proxy(), socksRequest(RESOLVE_PTR, { ipv4: PTR_ADDRESS }));
+      const asked = tornet.dnsQueries()!;
+      const origins = asked.filter((q) => q.name === ORIGIN_HOSTNAME && q.type === RrType.A);
+      expect(origins.length).toBeGreaterThan(0);
+      // ServerDNSRandomizeCase: 16 letters all lower case by chance in every query is ~2^-16 per query.
+      expect(origins.some((q) => q.asSent !== ORIGIN_HOSTNAME)).toBe(true);
+      expect(asked.some((q) => q.name === reverseName(PTR_ADDRESS) && q.type === RrType.PTR)).toBe(true);
+    }, 70_000);
+
+    it('answers RESOLVE of an IP address itself, without an exit', async () => {
+      for (const request of [socksRequest(RESOLVE, { host: PTR_ADDRESS }), socksRequest(RESOLVE, { ipv4: PTR_ADDRESS })]) {
+        const r = await socksExchange(undefined, ...proxy(), request);
+        expect(r.code).toBe(0);
+        expect(r.bound).toEqual({ kind: 'ipv4', addr: PTR_ADDRESS, port: 0 });
+      }
+      expect(tornet.dnsQueries()!.map((q) => q.name)).not.toContain(PTR_ADDRESS);
+    }, 70_000);
+
+    it('refuses RESOLVE of an onion address locally: no exit looks it up', async () => {
+      const r = await socksExchange(undefined, ...proxy(), socksRequest(RESOLVE, { host: ONION_ADDRESS }));
+      expect(r.code).toBe(SOCKS5_HOST_UNREACHABLE);
+      expect(tornet.dnsQueries()!.map((q) => q.name)).not.toContain(ONION_ADDRESS);
+    }, 70_000);
+
+    it('RESOLVE_PTR of a hostname is an unsupported address type', async () => {
+      for (const host of [ORIGIN_HOSTNAME, reverseName(PTR_ADDRESS)]) {
+        const r = await socksExchange(undefined, ...proxy(), socksRequest(RESOLVE_PTR, { host }));
+        expect(r.code, host).toBe(SOCKS5_ADDRESS_TYPE_NOT_SUPPORTED);
+      }
+    }, 70_000);
+
     it('curl --socks5-hostname fetches http://origin.tornet.test', async () => {
       const r = await curl(undefined, `127.0.0.1:${tornet.socksPort}`, `http://${ORIGIN_HOSTNAME}:${origin.port}/bytes/100000`);
       expect(r.stderr).toBe('');
@@ -290,5 +326,33 @@ describe('names resolved at the exits of the private network', () => {
       const r = await socksExchange(gw.ns.netns, GW, PROXY_PORT, socksRequest(0x01, { host: UNKNOWN_HOSTNAME }, origin.port));
       expect(r.code).toBe(SOCKS5_HOST_UNREACHABLE);
     }, 70_000);
+
+    it('RESOLVE_PTR of a hostname is an unsupported address type', async () => {
+      const r = await socksExchange(gw.ns.netns, GW, PROXY_PORT, socksRequest(RESOLVE_PTR, { host: ORIGIN_HOSTNAME }));
+      expect(r.code).toBe(SOCKS5_ADDRESS_TYPE_NOT_SUPPORTED);
+    }, 70_000);
+
+    // Known deviations from C tor, found with this harness and reported (src/tor is not this file's to
+    // change). `it.fails` keeps them visible: once fixed, these fail and should become plain `it`.
+
+    // The embedded client sends RESOLVE (and BEGIN) for .onion names to exits, which look them up in DNS:
+    // an exit and its resolver learn which onion service the user wants. C tor refuses them locally.
+    it.fails('KNOWN BUG: never lets an exit look up an onion address', async () => {
+      const resolve = await socksExchange(gw.ns.netns, GW, PROXY_PORT, socksRequest(RESOLVE, { host: ONION_ADDRESS }));
+      expect(resolve.code).not.toBe(0);
+      const connect = await socksExchange(gw.ns.netns, GW, PROXY_PORT, socksRequest(0x01, { host: ONION_ADDRESS }, 80));
+      expect(connect.code).not.toBe(0);
+      expect(tornet.dnsQueries()!.map((q) => q.name)).not.toContain(ONION_ADDRESS);
+    }, 130_000);
+
+    // C tor answers RESOLVE of an IP address (as a name or as ATYP IPv4) with that address, locally; the
+    // embedded client asks an exit, which answers with an error, so the client gets host unreachable.
+    it.fails('KNOWN BUG: answers RESOLVE of an IP address itself', async () => {
+      for (const request of [socksRequest(RESOLVE, { host: PTR_ADDRESS }), socksRequest(RESOLVE, { ipv4: PTR_ADDRESS })]) {
+        const r = await socksExchange(gw.ns.netns, GW, PROXY_PORT, request);
+        expect(r.code).toBe(0);
+        expect(r.bound).toEqual({ kind: 'ipv4', addr: PTR_ADDRESS, port: 0 });
+      }
+    }, 130_000);
   });
 });

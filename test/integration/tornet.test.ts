@@ -4,12 +4,14 @@
 
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import dgram from 'node:dgram';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deterministicBytesSha256, startOriginServer, type OriginServer } from '../harness/origin-server.js';
-import { fetchConsensus, parseDirAuthorityLine, startTorNet, TorNetError, type TorNet } from '../harness/tornet/index.js';
+import { emitQuery, parseResponse, RrType } from '../harness/tornet/dns-wire.js';
+import { fetchConsensus, ORIGIN_HOSTNAME, parseDirAuthorityLine, startTorNet, TorNetError, type TorNet, type TorNetDescription } from '../harness/tornet/index.js';
 
 interface CurlResult {
   code: number;
@@ -132,6 +134,14 @@ describe('tornet: private network of C tor daemons', () => {
     expect(origin.uploads.at(-1)).toEqual({ bytes: size, sha256: sha });
   }, 60_000);
 
+  it('resolves the harness zone at the exits: curl to http://origin.tornet.test through the reference client', async () => {
+    expect(net.dns?.zone).toBe('tornet.test');
+    const r = await curl(['--socks5-hostname', `127.0.0.1:${net.socksPort}`, `http://${ORIGIN_HOSTNAME}:${origin.port}/bytes/1000`]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.sha256).toBe(deterministicBytesSha256(1000));
+  }, 60_000);
+
   it('reaches the onion service through the reference client', async () => {
     const size = 1_000_000;
     const r = await curl(['--socks5-hostname', `127.0.0.1:${net.socksPort}`, `http://${net.onionAddress}/bytes/${size}`]);
@@ -147,6 +157,13 @@ describe('tornet: private network of C tor daemons', () => {
     for (const pid of pids) expect(fs.existsSync(`/proc/${pid}/cmdline`) && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(net.root)).toBe(false);
     expect(processesMentioning(net.root)).toEqual([]);
     expect(fs.existsSync(net.root)).toBe(false);
+    // The DNS server's UDP port is free again.
+    const sock = dgram.createSocket('udp4');
+    await new Promise<void>((resolve, reject) => {
+      sock.once('error', reject);
+      sock.bind({ address: net.dns!.host, port: net.dns!.port, exclusive: true }, () => resolve());
+    });
+    sock.close();
     await net.stop(); // idempotent
   }, 30_000);
 });
@@ -206,7 +223,9 @@ describe('tornet CLI: up / status / down, foreground interrupt, owner killed', (
       execFile(
         process.execPath,
         [tsc, '--outDir', out, '--rootDir', path.resolve('.'), '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022',
-          '--types', 'node', '--skipLibCheck', '--strict', path.resolve('test/harness/tornet-cli.ts')],
+          '--types', 'node', '--skipLibCheck', '--strict', path.resolve('test/harness/tornet-cli.ts'),
+          // Spawned (not imported) by the harness for a detached network's DNS server.
+          path.resolve('test/harness/tornet/dns-serve.ts')],
         (err, stdout) => (err ? reject(new Error(`tsc failed: ${stdout}`)) : resolve()),
       ),
     );
@@ -237,6 +256,35 @@ describe('tornet CLI: up / status / down, foreground interrupt, owner killed', (
     expect(fs.existsSync(root)).toBe(false);
     expect(fs.existsSync(state)).toBe(false);
     expect((await run(['status', '--state', state])).code).toBe(3);
+  }, 120_000);
+
+  it('a detached network with an exit keeps its DNS server as a process that down stops', async () => {
+    const withExit = small.map((a, i) => (small[i - 1] === '--exits' ? '1' : a));
+    const up = await run(['up', ...withExit]);
+    expect(up.code, up.stderr).toBe(0);
+    const d = JSON.parse(fs.readFileSync(state, 'utf8')) as TorNetDescription;
+    const dns = d.dns!;
+    expect(dns.pid).toBeGreaterThan(0);
+    expect(processesMentioning(d.root).sort()).toEqual([d.authorities[0]!.pid, d.relays[0]!.pid, dns.pid!].sort());
+    // The CLI has exited; the server still answers for the exits.
+    const reply = await new Promise<Buffer>((resolve, reject) => {
+      const sock = dgram.createSocket('udp4');
+      const timer = setTimeout(() => reject(new Error('no DNS answer')), 5000);
+      sock.once('message', (m) => {
+        clearTimeout(timer);
+        sock.close();
+        resolve(m);
+      });
+      sock.send(emitQuery(7, ORIGIN_HOSTNAME, RrType.A), dns.port, dns.host);
+    });
+    const parsed = parseResponse(reply);
+    if (typeof parsed === 'string') throw new Error(parsed);
+    expect(parsed.answers.map((a) => [...a.data].join('.'))).toEqual(['127.0.0.1']);
+    expect(fs.readFileSync(dns.resolvConfFile, 'utf8')).toBe(`nameserver 127.0.0.1:${dns.port}\n`);
+
+    expect((await run(['down', '--state', state])).code).toBe(0);
+    expect(processesMentioning(d.root)).toEqual([]);
+    expect(fs.existsSync(d.root)).toBe(false);
   }, 120_000);
 
   it('a foreground network stops on SIGINT', async () => {

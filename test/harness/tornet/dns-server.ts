@@ -24,6 +24,11 @@ export interface DnsServer {
   stop(): Promise<void>;
 }
 
+/** Where a DNS server process (dns-serve.ts) reports its port once listening. */
+export function portFileOf(zoneFile: string): string {
+  return `${zoneFile}.port`;
+}
+
 /** A TCP client may pipeline queries; more than this unanswered in its buffer closes it. */
 const TCP_MAX_BUFFER = 64 * 1024;
 const TCP_IDLE_MS = 10_000;

@@ -21,6 +21,16 @@ import {
 export const DEFAULT_DNS_ZONE = 'tornet.test';
 /** Short, so a test that changes nothing still sees fresh answers; tor clips TTLs anyway. */
 export const DNS_TTL = 60;
+/** Queries remembered for tests (oldest dropped first). */
+export const DNS_QUERY_LOG_MAX = 256;
+
+/** One question the server was asked: the name lower-cased, the type as a number (1 = A, 12 = PTR, …). */
+export interface DnsQueryRecord {
+  name: string;
+  type: number;
+  /** The name as sent (C tor exits randomise its letter case, DNS 0x20). */
+  asSent: string;
+}
 
 /** Name → addresses (IPv4 and/or IPv6). Names are matched case-insensitively; a trailing dot is ignored. */
 export type DnsRecords = Record<string, string | readonly string[]>;
@@ -59,6 +69,8 @@ function ipv6Rdata(addr: string): Uint8Array {
 export class DnsZone {
   readonly zone: string;
   readonly counters: DnsZoneCounters = { queries: 0, answered: 0, nxdomain: 0, nodata: 0, formerr: 0, notimp: 0, dropped: 0 };
+  /** The latest questions, newest last: lets a test see which names exits looked up. */
+  readonly queryLog: DnsQueryRecord[] = [];
   private readonly a = new Map<string, string[]>();
   private readonly aaaa = new Map<string, string[]>();
   private readonly ptr = new Map<string, string>();
@@ -137,6 +149,7 @@ export class DnsZone {
     }
     const name = normalizeName(q.question.name);
     const type = q.question.type;
+    if (this.queryLog.push({ name, type, asSent: q.question.name }) > DNS_QUERY_LOG_MAX) this.queryLog.shift();
     const answers: ResourceRecord[] = [];
     const record = (t: number, data: Uint8Array): ResourceRecord => ({ owner: QUESTION_NAME_POINTER, type: t, ttl: DNS_TTL, data });
     if (type === RrType.A || type === RrType.ANY) for (const addr of this.a.get(name) ?? []) answers.push(record(RrType.A, aRdata(addr)));

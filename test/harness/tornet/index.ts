@@ -3,17 +3,19 @@
 // temporary root. startTorNet resolves once the network is usable; stop() (or the exit hooks) end every
 // daemon by PID and remove the root.
 
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startOriginServer, type OriginServer } from '../origin-server.js';
 import { registerForCleanup, removeTreeSync, unregisterFromCleanup } from './cleanup.js';
 import { fetchConsensus, missingRelays } from './consensus.js';
 import { cacheReady } from './dir-cache.js';
-import { startDnsServer, type DnsServer } from './dns-server.js';
-import { DEFAULT_DNS_ZONE, type DnsRecords } from './dns-zone.js';
+import { portFileOf, startDnsServer, type DnsServer } from './dns-server.js';
+import { DEFAULT_DNS_ZONE, DnsZone, type DnsRecords } from './dns-zone.js';
 import { hupTor, isOurTorRunning, killTorNow, readLog, sleep, spawnTor, stopTor, tailLines } from './daemon.js';
 import { formatDirAuthorityLine } from './dir-authority-line.js';
 import { createAuthorityKeys, createRelayIdentity } from './keys.js';
@@ -25,7 +27,7 @@ import type { TorNet, TorNetDescription, TorNetDns, TorNetOptions, TorNode, TorR
 
 export type { TorNet, TorNetDescription, TorNetDns, TorNetOptions, TorNode, TorRole } from './types.js';
 export { startDnsServer, type DnsServer, type DnsServerOptions } from './dns-server.js';
-export { DnsZone, DEFAULT_DNS_ZONE, reverseName, type DnsRecords } from './dns-zone.js';
+export { DnsZone, DEFAULT_DNS_ZONE, reverseName, type DnsQueryRecord, type DnsRecords } from './dns-zone.js';
 export { formatDirAuthorityLine, parseDirAuthorityLine, type DirAuthorityEntry } from './dir-authority-line.js';
 export { parseConsensusSummary, fetchConsensus, type ConsensusSummary, type ConsensusRelay } from './consensus.js';
 export { defaultStatePath, readStateFile, writeStateFile } from './state.js';
@@ -132,14 +134,26 @@ class TorNetHandle implements TorNet {
     return renderTails(this.nodes(), lines);
   }
 
+  dnsQueries(): readonly { name: string; type: number; asSent: string }[] | undefined {
+    return this.ownedDns?.zone.queryLog.slice();
+  }
+
+  /** PIDs this handle stops: the tor daemons and a DNS server running as its own process. */
+  processes(): { pid: number; torrcFile: string }[] {
+    const all = this.nodes().map((n) => ({ pid: n.pid, torrcFile: n.torrcFile }));
+    // The zone file names the DNS process on its command line, as a torrc names a tor daemon.
+    if (this.dns?.pid !== undefined && this.dns.zoneFile !== undefined) all.push({ pid: this.dns.pid, torrcFile: this.dns.zoneFile });
+    return all;
+  }
+
   running(): boolean {
-    const nodes = this.nodes();
-    return nodes.length > 0 && nodes.every((n) => isOurTorRunning(n.pid, n.torrcFile));
+    const procs = this.processes();
+    return this.nodes().length > 0 && procs.every((n) => isOurTorRunning(n.pid, n.torrcFile));
   }
 
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      const results = await Promise.allSettled(this.nodes().map((n) => stopTor(n.pid, n.torrcFile)));
+      const results = await Promise.allSettled(this.processes().map((n) => stopTor(n.pid, n.torrcFile)));
       await this.ownedOrigin?.stop();
       await this.ownedDns?.stop();
       await fsp.rm(this.root, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
@@ -151,7 +165,7 @@ class TorNetHandle implements TorNet {
   }
 
   teardownSync(): void {
-    for (const n of this.nodes()) killTorNow(n.pid, n.torrcFile);
+    for (const n of this.processes()) killTorNow(n.pid, n.torrcFile);
     removeTreeSync(this.root);
   }
 }
@@ -257,7 +271,10 @@ async function bringUp(net: TorNetHandle, opts: Required<Pick<TorNetOptions, 'au
   // Empty: stands in for the torrc defaults file and the GeoIP databases.
   const empty = path.join(root, 'empty');
   await fsp.writeFile(empty, '');
-  if (opts.exits > 0 && opts.dns !== false) net.dns = await startNetworkDns(net, root, opts.dns ?? {});
+  if (opts.exits > 0 && opts.dns !== false) {
+    net.dns = await startNetworkDns(net, plan, opts.dns ?? {});
+    plan.log(`tornet: DNS for zone ${net.dns.zone} on ${net.dns.host}:${net.dns.port}${net.dns.pid ? ` (pid ${net.dns.pid})` : ''}`);
+  }
   const all = [...authorities, ...relays, ...(onion ? [onion] : []), ...(client ? [client] : [])];
   for (const n of all) {
     const torrc = renderTorrc({
@@ -281,7 +298,7 @@ async function bringUp(net: TorNetHandle, opts: Required<Pick<TorNetOptions, 'au
   const spawnAll = (nodes: TorNode[]): void => {
     for (const n of nodes) {
       n.pid = spawnTor(n.torrcFile, n.logFile, empty).pid;
-      writeOwnerRecord(root, { ownerPid: process.pid, detached: plan.detached, daemons: all.filter((d) => d.pid > 0).map((d) => ({ pid: d.pid, torrcFile: d.torrcFile })) });
+      writeOwnerRecord(root, { ownerPid: process.pid, detached: plan.detached, daemons: net.processes() });
     }
   };
   // Authorities first so relays' first descriptor uploads find them listening.
@@ -336,16 +353,58 @@ async function bringUp(net: TorNetHandle, opts: Required<Pick<TorNetOptions, 'au
   }
 }
 
-/** The exits' DNS server, served from this process for as long as the network runs. */
-async function startNetworkDns(net: TorNetHandle, root: string, opts: { zone?: string; records?: DnsRecords }): Promise<TorNetDns> {
+/**
+ * The exits' DNS server. Served from this process while it owns the network; a detached network (one
+ * that outlives this process) gets it as its own process when the compiled server script is at hand.
+ */
+async function startNetworkDns(net: TorNetHandle, plan: Plan, opts: { zone?: string; records?: DnsRecords }): Promise<TorNetDns> {
   const records = opts.records ?? DEFAULT_DNS_RECORDS;
-  const server = await startDnsServer({ records, zone: opts.zone });
-  net.ownedDns = server;
-  const dir = path.join(root, 'dns');
+  const dir = path.join(plan.root, 'dns');
   await fsp.mkdir(dir, { mode: 0o700 });
   const resolvConfFile = path.join(dir, 'resolv.conf');
-  await fsp.writeFile(resolvConfFile, server.resolvConf());
-  return { host: server.host, port: server.port, zone: server.zone.zone, records, resolvConfFile };
+  let dns: TorNetDns;
+  const script = fileURLToPath(new URL('./dns-serve.js', import.meta.url));
+  if (plan.detached && import.meta.url.endsWith('.js') && fs.existsSync(script)) {
+    const zoneFile = path.join(dir, 'zone.json');
+    const host = '127.0.0.1';
+    const zone = new DnsZone(records, opts.zone).zone; // validates the records before spawning
+    await fsp.writeFile(zoneFile, JSON.stringify({ zone, records, host }) + '\n');
+    const { pid, port } = await spawnDnsProcess(script, zoneFile, path.join(dir, 'dns.log'), plan);
+    dns = { host, port, zone, records, resolvConfFile, pid, zoneFile };
+    net.dns = dns;
+  } else {
+    if (plan.detached) plan.log('tornet: no compiled dns-serve.js here; the DNS server stops when this process exits');
+    const server = await startDnsServer({ records, zone: opts.zone });
+    net.ownedDns = server;
+    dns = { host: server.host, port: server.port, zone: server.zone.zone, records, resolvConfFile };
+  }
+  await fsp.writeFile(resolvConfFile, `nameserver ${dns.host}:${dns.port}\n`);
+  return dns;
+}
+
+async function spawnDnsProcess(script: string, zoneFile: string, logFile: string, plan: Plan): Promise<{ pid: number; port: number }> {
+  const fd = fs.openSync(logFile, 'a');
+  let pid: number;
+  try {
+    const child = spawn(process.execPath, [script, zoneFile], { stdio: ['ignore', fd, fd], detached: true });
+    if (child.pid === undefined) throw new Error('could not start the DNS server process');
+    child.on('error', () => undefined);
+    child.unref();
+    pid = child.pid;
+  } finally {
+    fs.closeSync(fd);
+  }
+  const portFile = portFileOf(zoneFile);
+  const deadline = Math.min(plan.deadline, Date.now() + 15_000);
+  for (;;) {
+    if (fs.existsSync(portFile)) return { pid, port: (JSON.parse(fs.readFileSync(portFile, 'utf8')) as { port: number }).port };
+    if (!isOurTorRunning(pid, zoneFile)) throw new Error(`DNS server process exited: ${readLog(logFile).trim()}`);
+    if (Date.now() > deadline) {
+      killTorNow(pid, zoneFile);
+      throw new Error('DNS server process did not start listening');
+    }
+    await sleep(50);
+  }
 }
 
 /** The onion service is proven reachable end to end, so its target must already accept connections. */

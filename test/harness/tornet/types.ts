@@ -49,6 +49,9 @@ export interface TorNetDns {
   records: DnsRecords;
   /** The resolv.conf given to the exits (ServerDNSResolvConfFile). */
   resolvConfFile: string;
+  /** A detached network's DNS server runs as its own process, named by its zone file. */
+  pid?: number;
+  zoneFile?: string;
 }
 
 export interface TorNode {
@@ -97,6 +100,11 @@ export interface TorNet extends TorNetDescription {
   stop(): Promise<void>;
   /** The last `lines` lines (default 20) of each daemon's log, headed by nickname. */
   logTails(lines?: number): string;
+  /**
+   * The questions the network's DNS server was asked (newest last, at most 256), when this process runs
+   * it; undefined for a network without one or served from another process.
+   */
+  dnsQueries(): readonly { name: string; type: number; asSent: string }[] | undefined;
   /** True while every daemon still runs. */
   running(): boolean;
   /** The JSON-safe part, for a state file. */
