@@ -3,6 +3,7 @@
 // interrupt mode (fd readiness through libuv) and in polling mode (rxBatch every loop turn), and time the
 // native rx call itself (ns per frame), which is the per-batch overhead the graph pays.
 //
+// Both RX ring versions run one after the other (or only `--ring v2|v3`).
 // Run as root after a build:  npx tsc -p tsconfig.json && node dist/bench/native-rx.js [--seconds 4] [--batch 256]
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +14,8 @@ import { createVethNamespace } from '../src/native/veth.js';
 const FRAME_LEN = 60;
 
 export interface RxBenchResult {
+  /** RX ring version: V2 wakes the reader per frame, V3 per retired block. */
+  rxRing: 'v2' | 'v3';
   mode: 'interrupt' | 'polling' | 'polling-slots';
   seconds: number;
   frames: number;
@@ -127,6 +130,7 @@ async function measure(
   const sent = await blaster;
   const withFrames = frames;
   return {
+    rxRing: dev.rxRing,
     mode,
     seconds: elapsed,
     frames: withFrames,
@@ -143,11 +147,13 @@ async function measure(
   };
 }
 
-export async function benchNativeRx(opts: { seconds?: number; batch?: number } = {}): Promise<RxBenchResult[]> {
+export async function benchNativeRx(
+  opts: { seconds?: number; batch?: number; rings?: ('v2' | 'v3')[] } = {},
+): Promise<RxBenchResult[]> {
   const seconds = opts.seconds ?? 4;
   const batchSize = opts.batch ?? 256;
   const topo = await createVethNamespace('opbr');
-  const dev = AfPacketDevice.open(topo.host);
+  let dev = AfPacketDevice.open(topo.host, { rxRing: opts.rings?.[0] ?? 'v2' });
   const self = fileURLToPath(import.meta.url);
   const children = new Set<number>();
   const startBlaster = (secs: number) =>
@@ -167,8 +173,14 @@ export async function benchNativeRx(opts: { seconds?: number; batch?: number } =
     });
   try {
     const results: RxBenchResult[] = [];
-    for (const mode of ['interrupt', 'polling', 'polling-slots'] as const) {
-      results.push(await measure(dev, mode, seconds, batchSize, startBlaster));
+    for (const ring of opts.rings ?? ['v2', 'v3']) {
+      if (dev.rxRing !== ring) {
+        dev.close();
+        dev = AfPacketDevice.open(topo.host, { rxRing: ring });
+      }
+      for (const mode of ['interrupt', 'polling', 'polling-slots'] as const) {
+        results.push(await measure(dev, mode, seconds, batchSize, startBlaster));
+      }
     }
     return results;
   } finally {
@@ -191,7 +203,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   if (process.argv[2] === '--blast') {
     blast(process.argv[3]!, process.argv[4]!, process.argv[5]!, Number(process.argv[6]));
   } else {
-    const results = await benchNativeRx({ seconds: arg('--seconds', 4), batch: arg('--batch', 256) });
+    const ringArg = process.argv.indexOf('--ring');
+    const rings = ringArg >= 0 ? [process.argv[ringArg + 1] as 'v2' | 'v3'] : undefined;
+    const results = await benchNativeRx({ seconds: arg('--seconds', 4), batch: arg('--batch', 256), rings });
     for (const r of results) console.log(JSON.stringify(r));
   }
 }

@@ -58,9 +58,6 @@ constexpr uint32_t PAGE = 4096;
 // the virtio_net_hdr: 48 + 10 + 65553 rounded up to TPACKET_ALIGNMENT. 31 of them fill a 2 MiB block.
 constexpr uint32_t GSO_FRAME_MAX = 65535 + 14 + 4;
 constexpr uint32_t GSO_SLOT_SIZE = 65616;
-// A V2 RX slot big enough for a 64 KiB GSO super-frame from a veth peer (the kernel puts the packet ~76 bytes
-// into the slot with a vnet header); smaller slots truncate super-frames.
-constexpr uint32_t RX_V2_JUMBO_SLOT = 65792;
 
 struct Options {
   std::string netns;
@@ -70,6 +67,7 @@ struct Options {
   int rxVersion = TPACKET_V2;  // V2: the reader is woken per frame; V3: per retired block (rxRetireMs)
   // 0 = the default for the ring version and offload (see ResolveDefaults).
   uint32_t rxFrameSize = 0, rxFramesPerBlock = 32, rxBlocks = 160, rxRetireMs = 1, rxFrames = 0;
+  uint32_t rxCopyBytes = 16u << 20;  // V2: socket receive buffer for whole copies of frames longer than a slot
   uint32_t txFrameSize = 2048, txFrames = 1024;
   uint32_t txGsoFrames = 62, txGsoFrameSize = GSO_SLOT_SIZE;  // second TX ring for GSO; 0 frames: none
 };
@@ -205,6 +203,7 @@ class AfPacketSocket : public Napi::ObjectWrap<AfPacketSocket> {
       o.rxBlocks = GetU32(js, "rxBlocks", o.rxBlocks);
       o.rxRetireMs = GetU32(js, "rxRetireMs", o.rxRetireMs);
       o.rxFrames = GetU32(js, "rxFrames", o.rxFrames);
+      o.rxCopyBytes = GetU32(js, "rxCopyBytes", o.rxCopyBytes);
       o.txFrameSize = GetU32(js, "txFrameSize", o.txFrameSize);
       o.txFrames = GetU32(js, "txFrames", o.txFrames);
       o.txGsoFrames = GetU32(js, "txGsoFrames", o.txGsoFrames);
@@ -275,9 +274,19 @@ class AfPacketSocket : public Napi::ObjectWrap<AfPacketSocket> {
       rxBlockSize_ = rx.tp_block_size;
       rxBlocks_ = rx.tp_block_nr;
     } else {
-      // One slot per frame. With offload a veth peer's GSO super-frames (64 KiB) must fit a slot.
-      uint32_t fs = o.rxFrameSize ? o.rxFrameSize : (vnet_ ? RX_V2_JUMBO_SLOT : 2048);
-      uint32_t n = o.rxFrames ? o.rxFrames : (fs > 4096 ? 248 : 4096);
+      // One slot per frame. A frame longer than a slot (a veth peer's 64 KiB GSO super-frame) is queued whole
+      // on the socket as well (PACKET_COPY_THRESH) and read with recv in ring order; the receive buffer bounds
+      // how many such frames may wait (it holds references to the kernel's buffers, not copies).
+      uint32_t fs = o.rxFrameSize ? o.rxFrameSize : 2048;
+      uint32_t n = o.rxFrames ? o.rxFrames : 4096;
+      v = 1;
+      if (setsockopt(fd_, SOL_PACKET, PACKET_COPY_THRESH, &v, sizeof v) < 0) { *op = "PACKET_COPY_THRESH"; return errno; }
+      int rcvbuf = int(o.rxCopyBytes);
+      if (setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0 &&
+          setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf) < 0) {
+        *op = "SO_RCVBUF";
+        return errno;
+      }
       if (!SlotGeometryFor(fs, n, &rxGeom_)) { *op = "PACKET_RX_RING"; return EINVAL; }
       rx = SlotRequest(rxGeom_, fs);
       rxFrameSize_ = fs;
@@ -381,27 +390,52 @@ class AfPacketSocket : public Napi::ObjectWrap<AfPacketSocket> {
   enum class Put { kTaken, kDropped, kArenaFull };
 
   // Copies one ring frame (frame = MAC header; the vnet header, if any, sits right before it) into dst.
+  // V2 with TP_STATUS_COPY: the slot holds a truncated copy and the whole packet waits, in ring order, on the
+  // socket's receive queue (PACKET_COPY_THRESH); it is read from there with recv (`frame` only supplies the
+  // vnet header then).
   Put PutFrame(RxDest& d, const uint8_t* frame, uint32_t snap, uint32_t wireLen, uint32_t status, uint16_t vlanTci,
                uint16_t vlanTpid) {
-    bool vlan = (status & TP_STATUS_VLAN_VALID) && snap >= 12;
-    size_t outLen = snap + (vlan ? 4 : 0);
+    const bool copied = (status & TP_STATUS_COPY) != 0;
+    const uint32_t len = copied ? wireLen : snap;
+    bool vlan = (status & TP_STATUS_VLAN_VALID) && len >= 12;
+    size_t outLen = len + (vlan ? 4 : 0);
     if (outLen > (d.slot ? d.slot : d.dataLen)) {
       rxTooBig_++;  // could never fit: drop rather than wedge the ring
+      if (copied) DiscardCopy();
       return Put::kDropped;
     }
     if (!d.slot && d.used + outLen > d.dataLen) return Put::kArenaFull;
     size_t at = d.slot ? d.offsets[d.n] : d.used;
     uint8_t* out = d.data + at;
     uint16_t flags = 0, csumStart = 0, csumOffset = 0, gsoSize = 0;
-    if (vlan) {
+    if (copied) {
+      // The queued copy carries its own vnet header first (the same one the slot has).
+      VnetHdr ignored;
+      iovec iov[2] = {{&ignored, vnet_ ? sizeof ignored : 0}, {out + (vlan ? 4 : 0), len}};
+      msghdr mh{};
+      mh.msg_iov = iov;
+      mh.msg_iovlen = 2;
+      ssize_t got = recvmsg(fd_, &mh, MSG_DONTWAIT);
+      got -= vnet_ ? ssize_t(sizeof ignored) : 0;
+      if (got < ssize_t(vlan ? 12 : 1)) {
+        rxCopyLost_++;  // the copy was not there: deliver what the slot holds, marked truncated
+        return PutFrame(d, frame, snap, wireLen, status & ~TP_STATUS_COPY, vlanTci, vlanTpid);
+      }
+      rxCopied_++;
+      if (uint32_t(got) < len) { outLen = size_t(got) + (vlan ? 4 : 0); wireLen = len; }
+      snap = uint32_t(got);
+      if (vlan) memmove(out, out + 4, 12);
+    } else if (vlan) {
       memcpy(out, frame, 12);
+    } else {
+      memcpy(out, frame, snap);
+    }
+    if (vlan) {
       uint16_t tpid = (status & TP_STATUS_VLAN_TPID_VALID) ? vlanTpid : ETH_P_8021Q;
       uint16_t tag[2] = {htons(tpid), htons(vlanTci)};
       memcpy(out + 12, tag, 4);
-      memcpy(out + 16, frame + 12, snap - 12);
+      if (!copied) memcpy(out + 16, frame + 12, snap - 12);
       flags |= F_VLAN;
-    } else {
-      memcpy(out, frame, snap);
     }
     if (status & TP_STATUS_CSUMNOTREADY) flags |= F_CSUM_PARTIAL;
     if (status & TP_STATUS_CSUM_VALID) flags |= F_CSUM_VALID;
@@ -465,6 +499,12 @@ class AfPacketSocket : public Napi::ObjectWrap<AfPacketSocket> {
       }
       if (arenaFull) break;
     }
+  }
+
+  // Drops the queued full copy of a frame that cannot be delivered (keeps ring and queue in step).
+  void DiscardCopy() {
+    uint8_t b;
+    if (recv(fd_, &b, 1, MSG_DONTWAIT | MSG_TRUNC) < 0) rxCopyLost_++;
   }
 
   // TPACKET_V2: one slot per frame, each handed back as soon as it is copied.
@@ -669,6 +709,8 @@ class AfPacketSocket : public Napi::ObjectWrap<AfPacketSocket> {
     o.Set("rxBytes", double(rxBytes_));
     o.Set("rxTruncated", double(rxTruncated_));
     o.Set("rxTooBig", double(rxTooBig_));
+    o.Set("rxCopied", double(rxCopied_));
+    o.Set("rxCopyLost", double(rxCopyLost_));
     o.Set("txFrames", double(txFramesQ_));
     o.Set("txBytes", double(txBytes_));
     o.Set("txGsoFrames", double(txGsoFrames_));
@@ -731,7 +773,7 @@ class AfPacketSocket : public Napi::ObjectWrap<AfPacketSocket> {
   uint32_t rxFrameSize_ = 0, rxSlot_ = 0;
   TxRing tx_, gso_;
   uint64_t kPackets_ = 0, kDrops_ = 0, kFreezeQ_ = 0;
-  uint64_t rxFrames_ = 0, rxBytes_ = 0, rxTruncated_ = 0, rxTooBig_ = 0;
+  uint64_t rxFrames_ = 0, rxBytes_ = 0, rxTruncated_ = 0, rxTooBig_ = 0, rxCopied_ = 0, rxCopyLost_ = 0;
   uint64_t txFramesQ_ = 0, txBytes_ = 0, txGsoFrames_ = 0, txGsoBytes_ = 0, txDropped_ = 0, txRingFull_ = 0,
            txWrongFormat_ = 0;
   uint64_t txKicks_ = 0, txKickEagain_ = 0, txKickEnobufs_ = 0, txKickErrors_ = 0;
