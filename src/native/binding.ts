@@ -33,9 +33,14 @@ export interface AfPacketSocketOptions {
    * after rxRetireMs (1 ms), which batches better under a flood but delays a lone frame by up to that long.
    */
   rxRing?: 'v2' | 'v3';
-  /** V2 RX ring: rxFrames slots of rxFrameSize bytes. Defaults: with offload 248 × 65792 (a veth peer's 64 KiB
-   *  GSO super-frames fit; 16 MB), without 4096 × 2048. A frame longer than a slot arrives TRUNCATED. */
+  /**
+   * V2 RX ring: rxFrames (default 4096) slots of rxFrameSize (2048) bytes, 8 MB. A frame longer than a slot (a
+   * veth peer's 64 KiB GSO super-frame) is also queued whole on the socket (PACKET_COPY_THRESH) and read from
+   * there in ring order; rxCopyBytes (default 16 MiB, the socket's receive buffer) bounds how much may wait that
+   * way (beyond it such frames arrive TRUNCATED).
+   */
   rxFrames?: number;
+  rxCopyBytes?: number;
   /** V3 RX ring (VPP's defaults): 2048-byte frames, 32 per block (block = frameSize × framesPerBlock, a multiple
    *  of the page size), 160 blocks, a block is handed over when full or after rxRetireMs (1). rxFrameSize is
    *  shared with V2. */
@@ -65,6 +70,11 @@ export interface NativeSocketStats {
   rxBytes: number;
   rxTruncated: number;
   rxTooBig: number;
+  /** V2: frames longer than a slot read whole from the socket's copy queue (PACKET_COPY_THRESH). */
+  rxCopied: number;
+  /** V2: frames marked as copied whose whole copy could not be read (should stay 0); they arrive TRUNCATED.
+   *  A copy the kernel did not queue (rxCopyBytes exhausted) shows up as rxTruncated. */
+  rxCopyLost: number;
   txFrames: number;
   txBytes: number;
   /** GSO super-frames queued (included in txFrames/txBytes). */

@@ -148,6 +148,53 @@ describe('MemoryDevice', () => {
     expect(rx.csumOffset(1)).toBe(6);
   });
 
+  it('offers no TX GSO by default: GSO frames are dropped and counted', () => {
+    const d = new MemoryDevice({ name: 'mem0' });
+    expect(d.txGsoMaxSize).toBe(0);
+    const batch = txBatchOf([frame(4000, 1)]);
+    batch.meta = Uint16Array.of(FrameFlag.GSO_TCPV4 | FrameFlag.CSUM_PARTIAL, 34, 16, 1448);
+    expect(d.txBatch(batch)).toEqual({ accepted: 1, ringFull: false });
+    expect(d.takeTransmitted()).toEqual([]);
+    expect(d.stats().txDropped).toBe(1);
+    expect(() => new MemoryDevice({ name: 'x', txGsoMaxSize: -1 })).toThrow(RangeError);
+  });
+
+  it('with txGsoMaxSize, records GSO frames with their metadata and drops invalid ones', () => {
+    const d = new MemoryDevice({ name: 'mem0', txGsoMaxSize: 65549 });
+    expect(d.txGsoMaxSize).toBe(65549);
+    const gso = FrameFlag.GSO_TCPV4 | FrameFlag.CSUM_PARTIAL;
+    const batch = txBatchOf([frame(60, 1), frame(30000, 2), frame(65550, 3), frame(3000, 4), frame(3000, 5), frame(1600, 6)]);
+    batch.meta = new Uint16Array(6 * 4);
+    batch.meta.set([FrameFlag.CSUM_PARTIAL | FrameFlag.CSUM_VALID, 34, 16, 0], 0); // CSUM_VALID means nothing on TX
+    batch.meta.set([gso | FrameFlag.GSO_ECN, 34, 16, 1448], 4);
+    batch.meta.set([gso, 34, 16, 1448], 8); // longer than txGsoMaxSize
+    batch.meta.set([FrameFlag.GSO_TCPV4, 34, 16, 1448], 12); // no CSUM_PARTIAL
+    batch.meta.set([gso, 34, 16, 0], 16); // no segment size
+    // 1600 > txMaxFrame (1518) without GSO flags: dropped
+    expect(d.txBatch(batch)).toEqual({ accepted: 6, ringFull: false });
+    const sent = d.takeTransmittedFrames();
+    expect(sent.map((f) => [f.bytes.length, f.bytes[14], f.flags, f.csumStart, f.csumOffset, f.gsoSize])).toEqual([
+      [60, 1, FrameFlag.CSUM_PARTIAL, 34, 16, 0],
+      [30000, 2, gso | FrameFlag.GSO_ECN, 34, 16, 1448],
+    ]);
+    expect(d.stats().txDropped).toBe(4);
+    expect(d.stats().txFrames).toBe(2);
+    expect(d.stats().txBytes).toBe(30060);
+  });
+
+  it('delivers a GSO super-frame to its peer whole, with GSO metadata, as veth does', () => {
+    const [a, b] = MemoryDevice.pair({ name: 'a', txGsoMaxSize: 65549 }, { name: 'b' });
+    const batch = txBatchOf([frame(20000, 7)]);
+    batch.meta = Uint16Array.of(FrameFlag.GSO_TCPV4 | FrameFlag.CSUM_PARTIAL, 34, 16, 1448);
+    a.txBatch(batch);
+    const rx = RxBatch.packed(4, 1 << 16);
+    expect(b.rxBatch(rx)).toBe(1);
+    expect(rx.lengths[0]).toBe(20000);
+    expect(rx.frame(0)[100]).toBe(7);
+    expect(rx.flags(0)).toBe(FrameFlag.GSO_TCPV4 | FrameFlag.CSUM_PARTIAL);
+    expect([rx.csumStart(0), rx.csumOffset(0), rx.gsoSize(0)]).toEqual([34, 16, 1448]);
+  });
+
   it('drops traffic while the link is down', () => {
     const [a, b] = MemoryDevice.pair({ name: 'a' }, { name: 'b' });
     b.setLinkUp(false);
