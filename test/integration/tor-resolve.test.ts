@@ -6,12 +6,13 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import dgram from 'node:dgram';
 import net from 'node:net';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dirAuthorityStanza, startGateway, waitBootstrapped, waitFor, type Gateway } from '../harness/gateway.js';
 import { curlSocks, runInNetns } from '../harness/netns-client.js';
 import { deterministicBytesSha256, startOriginServer, type OriginServer } from '../harness/origin-server.js';
 import { emitQuery, encodeName, parseResponse, RrType } from '../harness/tornet/dns-wire.js';
-import { ORIGIN_HOSTNAME, reverseName, startTorNet, type TorNet } from '../harness/tornet/index.js';
+import { DnsZone, ORIGIN_HOSTNAME, reverseName, startTorNet, type TorNet } from '../harness/tornet/index.js';
 import { decodeReply, type Socks5ReplyMessage } from '../../src/socks/client.js';
 
 const UNKNOWN_HOSTNAME = 'nowhere.tornet.test';
@@ -130,6 +131,41 @@ function tcpQuery(port: number, name: string, type: number): Promise<ReturnType<
     s.on('error', reject);
   });
 }
+
+describe('the harness DNS zone (no network)', () => {
+  const zone = new DnsZone({ [ORIGIN_HOSTNAME]: '127.0.0.1' });
+  const rcode = (reply: Uint8Array | undefined): number | undefined => (reply === undefined ? undefined : reply[3]! & 0xf);
+
+  it('answers malformed or unsupported messages with FORMERR/NOTIMP, drops headerless ones and responses', () => {
+    const q = Buffer.from(emitQuery(9, ORIGIN_HOSTNAME, RrType.A));
+    expect(rcode(zone.answer(q, 512))).toBe(0);
+    expect(rcode(zone.answer(q.subarray(0, q.length - 2), 512))).toBe(1); // question cut short
+    const loop = Buffer.concat([q.subarray(0, 12), Buffer.from([0xc0, 12, 0, 1, 0, 1])]); // name points at itself
+    expect(rcode(zone.answer(loop, 512))).toBe(1);
+    const notify = Buffer.from(q);
+    notify[2] = (notify[2]! & 0x87) | (4 << 3); // opcode NOTIFY
+    expect(rcode(zone.answer(notify, 512))).toBe(4);
+    const response = Buffer.from(q);
+    response[2] = response[2]! | 0x80;
+    expect(zone.answer(response, 512)).toBeUndefined();
+    expect(zone.answer(q.subarray(0, 5), 512)).toBeUndefined();
+    expect(() => new DnsZone({ 'origin.elsewhere.test': '127.0.0.1' })).toThrow(/outside the zone/);
+  });
+
+  it('never throws on arbitrary bytes and echoes the question with its id', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 600 }), (bytes) => {
+        const reply = zone.answer(bytes, 512);
+        if (reply !== undefined) {
+          expect(reply.length).toBeLessThanOrEqual(512);
+          expect(reply[0]).toBe(bytes[0]);
+          expect(reply[1]).toBe(bytes[1]);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
 
 describe('names resolved at the exits of the private network', () => {
   let origin: OriginServer;
