@@ -187,7 +187,6 @@ export class DirMgr {
       rng: this.rng,
       maxCaches: this.cfg.maxCacheAttempts ?? DEFAULT_MAX_CACHE_ATTEMPTS,
     });
-    if (cachesAllowed && !plan.some((p) => p.kind === 'cache')) this.counters.noCache();
     return plan;
   }
 
@@ -198,7 +197,9 @@ export class DirMgr {
   }
 
   private sources(opts: { readonly caches: boolean } = { caches: true }): Source[] {
-    return this.sourcesFor(opts).map((plan) => ({
+    const planned = this.sourcesFor(opts);
+    if (opts.caches && this.cachesUsable(this.clock()) && !planned.some((p) => p.kind === 'cache')) this.counters.noCache();
+    return planned.map((plan) => ({
       plan,
       server: plan.kind === 'cache' ? this.cfg.cacheServer!(plan.cache) : this.servers[plan.index]!,
     }));
