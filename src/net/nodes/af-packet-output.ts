@@ -27,8 +27,8 @@ const RUN_CAPACITY = 1024;
 
 /** The device's TX GSO limit (bytes of a GSO frame including its Ethernet header); 0 when it has none. */
 export function deviceTxGsoMaxSize(device: PacketDevice): number {
-  const size = (device as { readonly txGsoMaxSize?: number }).txGsoMaxSize;
-  return typeof size === 'number' && size > 0 ? size : 0;
+  const size = device.txGsoMaxSize;
+  return size > 0 ? size : 0;
 }
 
 interface OutputTrace {

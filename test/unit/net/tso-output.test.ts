@@ -5,8 +5,8 @@
 // cannot send it is cut into wire frames in software.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryDevice } from '../../../src/native/memory-device.js';
-import { FrameFlag, META_CSUM_OFFSET, META_CSUM_START, META_FLAGS, META_GSO_SIZE, META_STRIDE, type TxBatch, type TxResult } from '../../../src/native/packet-device.js';
+import { MemoryDevice, type TransmittedFrame } from '../../../src/native/memory-device.js';
+import { FrameFlag } from '../../../src/native/packet-device.js';
 import { InterfaceCounter } from '../../../src/net/interface/counters.js';
 import { TcpCounter } from '../../../src/net/tcp/counters.js';
 import { internetChecksum, pseudoHeaderSum } from '../../../src/net/wire/checksum.js';
@@ -23,32 +23,15 @@ const PORT = 19;
 const PEER_PORT = 40000;
 const MSS = 1460;
 
-interface SentFrame { bytes: Uint8Array; flags: number; gsoSize: number; csumStart: number; csumOffset: number }
+type SentFrame = TransmittedFrame;
 
-/** A MemoryDevice with TX GSO up to `gso` bytes (0: none) that records each frame's metadata. */
+/** A MemoryDevice with TX GSO up to `gso` bytes (0: none); `take` returns what it sent, with metadata. */
 class GsoDevice extends MemoryDevice {
-  readonly sent: SentFrame[] = [];
   constructor(name: string, gso: number) {
-    super({ name, captureLimit: 0, ...(gso > 0 ? { txMaxFrame: gso } : {}) });
-    Object.defineProperty(this, 'txGsoMaxSize', { value: gso, enumerable: true });
-  }
-  override txBatch(batch: TxBatch): TxResult {
-    const r = super.txBatch(batch);
-    for (let i = 0; i < r.accepted; i++) {
-      const m = i * META_STRIDE;
-      const o = batch.offsets[i]!;
-      this.sent.push({
-        bytes: batch.data.slice(o, o + batch.lengths[i]!),
-        flags: batch.meta ? batch.meta[m + META_FLAGS]! : 0,
-        gsoSize: batch.meta ? batch.meta[m + META_GSO_SIZE]! : 0,
-        csumStart: batch.meta ? batch.meta[m + META_CSUM_START]! : 0,
-        csumOffset: batch.meta ? batch.meta[m + META_CSUM_OFFSET]! : 0,
-      });
-    }
-    return r;
+    super({ name, captureLimit: 100_000, txGsoMaxSize: gso });
   }
   take(): SentFrame[] {
-    return this.sent.splice(0);
+    return this.takeTransmittedFrames();
   }
 }
 
