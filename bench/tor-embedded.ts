@@ -1,38 +1,59 @@
 // The embedded Tor client (worker backend, driven through the shared rings as the dataplane drives it)
 // side by side with the reference C tor client, on one private network of real C tor relays
-// (test/harness/tornet) and one local origin server:
-//   bootstrap   time from start to "Bootstrapped 100%": a fresh embedded worker vs a fresh C tor client
-//   ttfb-fresh  time to the first response byte on a new circuit (new isolation key / SOCKS username)
-//   ttfb-pre    the same once preemptive circuits are ready (a clean circuit is claimed)
-//   bulk        one stream, --mb megabytes: MB/s, and CPU seconds per 100 MB (this process, all threads,
-//               ring consumer included / the C tor client process, SOCKS reader excluded)
+// (test/harness/tornet) and one origin server in a child process (so its CPU is nobody's):
+//   bootstrap        time from start to "Bootstrapped 100%": a fresh embedded worker vs a fresh C tor client
+//   ttfb new circuit a stream whose circuit is built for it, checked: embedded with its clean circuits
+//                    used up (the stream's circuit must be younger than the request); C tor as a second
+//                    client with __DisablePredictedCircuits 1 (its control port must show the stream's
+//                    circuit LAUNCHED after the request)
+//   ttfb fresh key   each client's default behaviour: four streams with new isolation keys use up clean
+//                    circuits, then one more new key. C tor keeps many predicted circuits, so this often
+//                    rides a prebuilt one; the table says how many samples really built a circuit
+//   ttfb preemptive  a new key once both clients had time to rebuild clean circuits (a clean one is claimed)
+//   bulk             one stream, --mb megabytes: MB/s, and CPU seconds per 100 MB (this process, all threads:
+//                    the embedded worker and the ring consumer / the C tor client process)
+// Time to first byte runs from the open request (embedded) or the SOCKS connect (C tor) to the first
+// response byte. With --base-worker <embedded-backend-worker.js of another build> that build runs as an
+// extra column in the same run (before/after on one network).
 // Prints a table and writes bench/results/tor-embedded.json.
 //
-//   npx tsc -p tsconfig.json && node dist/bench/tor-embedded.js [--mb 100] [--rounds 3]
+//   npx tsc -p tsconfig.json && node dist/bench/tor-embedded.js [--mb 100] [--rounds 3] [--base-worker <path>]
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { RingTable, type StreamEndpoint } from '../src/backend/ring-table.js';
 import type { BackendEvent, StreamTarget } from '../src/backend/interface.js';
 import { startEmbeddedBackend, type EmbeddedTorBackend } from '../src/tor/worker/index.js';
 import { startTorNet, renderTorrc, votingSchedule, type TorNet } from '../test/harness/tornet/index.js';
 import { spawnTor, stopTor } from '../test/harness/tornet/daemon.js';
 import { allocatePorts } from '../test/harness/tornet/ports.js';
-import { startOriginServer } from '../test/harness/origin-server.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: number): number => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? Number(args[i + 1]) : dflt;
 };
+const argStr = (name: string): string | undefined => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
 const MB = arg('mb', 100);
 const ROUNDS = arg('rounds', 3);
+const BASE_WORKER = argStr('base-worker');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 // ---------- embedded: a minimal dataplane side ----------
+
+interface GetResult {
+  ttfbMs: number;
+  bytes: number;
+  /** Whether the stream's circuit was built after the request (null: unknown). */
+  newCircuit: boolean | null;
+}
 
 class RingDriver {
   readonly table = RingTable.create({ slots: 64, capacity: 256 * 1024 });
@@ -42,8 +63,8 @@ class RingDriver {
   private nextId = 1;
   private running = true;
 
-  async start(config: Parameters<typeof startEmbeddedBackend>[1]): Promise<void> {
-    this.backend = startEmbeddedBackend(this.table, config);
+  async start(config: Parameters<typeof startEmbeddedBackend>[1], workerUrl?: string): Promise<void> {
+    this.backend = startEmbeddedBackend(this.table, config, workerUrl ? { workerUrl: pathToFileURL(workerUrl) } : {});
     await new Promise<void>((resolve, reject) =>
       this.backend.onEvent((e) => {
         if (e.type === 'ready') resolve();
@@ -68,8 +89,9 @@ class RingDriver {
     return new Promise((r) => this.waiters.set(slot, [...(this.waiters.get(slot) ?? []), r]));
   }
 
-  async get(target: StreamTarget, path: string, key: string): Promise<{ ttfbMs: number; bytes: number }> {
+  async get(target: StreamTarget, path: string, key: string): Promise<GetResult> {
     const t0 = performance.now();
+    const wall0 = Date.now();
     const slot = this.table.alloc()!;
     const id = this.nextId++;
     const ev = new Promise<BackendEvent>((r) => this.pending.set(id, (e) => (e.type === 'connected' || e.type === 'failed') && r(e)));
@@ -96,7 +118,13 @@ class RingDriver {
       if (ep.armRead()) await this.wait(slot);
     }
     ep.release();
-    return { ttfbMs, bytes };
+    // The worker's circuit list says how old the stream's circuit is.
+    let newCircuit: boolean | null = null;
+    const circ = e.type === 'connected' ? e.circuit : undefined;
+    const status = circ !== undefined ? await this.backend.status() : undefined;
+    const c = status?.circuits.find((x) => String(x.id) === circ);
+    if (c) newCircuit = c.ageMs <= Date.now() - wall0;
+    return { ttfbMs, bytes, newCircuit };
   }
 
   async stop(): Promise<void> {
@@ -105,7 +133,7 @@ class RingDriver {
   }
 }
 
-// ---------- C tor: SOCKS5 with username isolation ----------
+// ---------- C tor: SOCKS5 with username isolation, control-port events ----------
 
 function socksGet(socksPort: number, host: string, port: number, path: string, user: string): Promise<{ ttfbMs: number; bytes: number }> {
   return new Promise((resolve, reject) => {
@@ -151,6 +179,123 @@ function socksGet(socksPort: number, host: string, port: number, path: string, u
   });
 }
 
+/** A C tor control connection (null authentication) that records CIRC and STREAM events. */
+class TorControl {
+  private buf = '';
+  private readonly replies: ((lines: string[]) => void)[] = [];
+  private reply: string[] = [];
+  /** Async events with the time they arrived. */
+  readonly events: { at: number; line: string }[] = [];
+
+  private constructor(private readonly sock: Socket) {
+    sock.setEncoding('latin1');
+    sock.on('data', (d: string) => {
+      this.buf += d;
+      for (let i = this.buf.indexOf('\r\n'); i >= 0; i = this.buf.indexOf('\r\n')) {
+        const line = this.buf.slice(0, i);
+        this.buf = this.buf.slice(i + 2);
+        if (line.startsWith('650')) {
+          this.events.push({ at: performance.now(), line });
+          if (this.events.length > 5000) this.events.splice(0, 1000);
+          continue;
+        }
+        this.reply.push(line);
+        if (/^\d{3} /.test(line)) {
+          const r = this.reply;
+          this.reply = [];
+          this.replies.shift()?.(r);
+        }
+      }
+    });
+  }
+
+  static async open(port: number): Promise<TorControl> {
+    const sock = connect({ host: '127.0.0.1', port });
+    await new Promise<void>((resolve, reject) => {
+      sock.once('connect', resolve);
+      sock.once('error', reject);
+    });
+    const c = new TorControl(sock);
+    for (const cmd of ['AUTHENTICATE', 'SETEVENTS CIRC STREAM']) {
+      const r = await c.command(cmd);
+      if (!r.at(-1)?.startsWith('250')) throw new Error(`control: ${cmd}: ${r.join(' / ')}`);
+    }
+    return c;
+  }
+
+  command(cmd: string): Promise<string[]> {
+    return new Promise((resolve) => {
+      this.replies.push(resolve);
+      this.sock.write(`${cmd}\r\n`);
+    });
+  }
+
+  /**
+   * Whether the stream to `targetPort` that SUCCEEDED after `since` rode a circuit LAUNCHED after
+   * `since` (null: no such stream seen).
+   */
+  builtFor(since: number, targetPort: number): boolean | null {
+    const after = this.events.filter((e) => e.at >= since).map((e) => e.line.split(' '));
+    const launched = new Set(after.filter((f) => f[1] === 'CIRC' && f[3] === 'LAUNCHED').map((f) => f[2]));
+    const ok = after.find((f) => f[1] === 'STREAM' && f[3] === 'SUCCEEDED' && f[5]?.endsWith(`:${targetPort}`));
+    return ok ? launched.has(ok[4]) : null;
+  }
+
+  close(): void {
+    this.sock.destroy();
+  }
+}
+
+interface CTorClient {
+  readonly pid: number;
+  readonly socksPort: number;
+  readonly control: TorControl;
+  stop(): Promise<void>;
+}
+
+/** A C tor client of the private network with a control port, plus `extra` torrc lines. */
+async function startCTorClient(net: TorNet, nickname: string, extra: string[]): Promise<CTorClient> {
+  const dir = mkdtempSync(join(tmpdir(), `onionplane-bench-${nickname}-`));
+  const [socksPort, controlPort] = (await allocatePorts(2)) as [number, number];
+  const empty = join(dir, 'empty');
+  writeFileSync(empty, '');
+  const torrc = join(dir, 'torrc');
+  const text = renderTorrc({ role: 'client', nickname, dataDir: join(dir, 'data'), dirAuthorityLines: net.dirAuthorityLines, schedule: votingSchedule(net.votingIntervalSeconds), socksPort, emptyFile: empty, owningPid: process.pid });
+  writeFileSync(torrc, text.replace(/^ControlPort 0$/m, `ControlPort 127.0.0.1:${controlPort}`) + extra.join('\n') + '\n');
+  mkdirSync(join(dir, 'data'), { mode: 0o700 });
+  const log = join(dir, 'log');
+  const tor = spawnTor(torrc, log, empty);
+  const stop = async () => {
+    await stopTor(tor.pid, torrc);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const t0 = performance.now();
+    // A client without predicted circuits stops short of 100% until a stream asks for a circuit.
+    const ready = extra.some((l) => l.startsWith('__DisablePredictedCircuits 1')) ? /Bootstrapped (7[5-9]|[89]\d|100)%/ : /Bootstrapped 100%/;
+    while (!(existsSync(log) && ready.test(readFileSync(log, 'latin1')))) {
+      if (performance.now() - t0 > 120_000) {
+        const tail = existsSync(log) ? readFileSync(log, 'latin1').split('\n').slice(-12).join('\n') : '(no log)';
+        throw new Error(`${nickname} did not bootstrap:\n${tail}`);
+      }
+      await sleep(50);
+    }
+    const control = await TorControl.open(controlPort);
+    return {
+      pid: tor.pid,
+      socksPort,
+      control,
+      stop: async () => {
+        control.close();
+        await stop();
+      },
+    };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
 function procCpuSeconds(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, 'latin1');
   const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
@@ -191,79 +336,166 @@ async function freshCTorBootstrapMs(net: TorNet): Promise<number> {
   }
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+/** The origin server in its own process: its CPU must not count as the embedded client's. */
+async function startOriginProcess(): Promise<{ port: number; child: ChildProcess }> {
+  const mod = new URL('../test/harness/origin-server.js', import.meta.url).href;
+  const code = `import { startOriginServer } from ${JSON.stringify(mod)};
+const o = await startOriginServer();
+process.stdout.write('PORT ' + o.port + '\\n');
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /PORT (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (c) => reject(new Error(`origin server exited (${c})`)));
+  });
+  return { port, child };
+}
+
+const median = (xs: number[]): number => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : NaN);
+
+type Row = Record<string, number[]>;
 
 async function main(): Promise<void> {
   console.log(`starting a private network (3 authorities, 3 relays, 2 exits) ...`);
-  const [net, origin] = await Promise.all([startTorNet({ authorities: 3, relays: 3, exits: 2, referenceClient: true }), startOriginServer()]);
-  const results: Record<string, { embedded: number[]; ctor: number[] }> = {
-    'bootstrap ms': { embedded: [], ctor: [] },
-    'ttfb fresh circuit ms': { embedded: [], ctor: [] },
-    'ttfb preemptive circuit ms': { embedded: [], ctor: [] },
-    [`bulk ${MB} MB, MB/s`]: { embedded: [], ctor: [] },
-    'CPU s per 100 MB': { embedded: [], ctor: [] },
+  const [net, origin] = await Promise.all([startTorNet({ authorities: 3, relays: 3, exits: 2, referenceClient: true }), startOriginProcess()]);
+  const variants: { name: string; workerUrl?: string }[] = [{ name: 'embedded' }];
+  if (BASE_WORKER) variants.push({ name: 'embedded@base', workerUrl: BASE_WORKER });
+  const columns = [...variants.map((v) => v.name), 'C tor'];
+  const metrics = ['bootstrap ms', 'ttfb new circuit ms', 'ttfb fresh key ms', 'ttfb preemptive ms', `bulk ${MB} MB, MB/s`, 'CPU s per 100 MB'];
+  const results: Record<string, Row> = Object.fromEntries(metrics.map((m) => [m, Object.fromEntries(columns.map((c) => [c, [] as number[]]))]));
+  /** Per TTFB row and column: how many samples rode a circuit built for them. */
+  const built: Record<string, Record<string, { yes: number; of: number }>> = {};
+  const note = (metric: string, col: string, fresh: boolean | null) => {
+    const b = ((built[metric] ??= {})[col] ??= { yes: 0, of: 0 });
+    b.of++;
+    if (fresh) b.yes++;
   };
   const target: StreamTarget = { kind: 'ipv4', addr: '127.0.0.1', port: origin.port };
+  let ctor: CTorClient | undefined;
+  let ctorNoPredict: CTorClient | undefined;
   try {
+    [ctor, ctorNoPredict] = await Promise.all([
+      startCTorClient(net, 'benchctor', []),
+      startCTorClient(net, 'benchfresh', ['__DisablePredictedCircuits 1']),
+    ]);
     // Let every relay learn every other (C tor refuses to extend to relays missing from its consensus).
     await sleep(30_000);
+    // The no-prediction client's first stream opens its guard channel; later ones only build circuits.
+    await socksGet(ctorNoPredict.socksPort, '127.0.0.1', origin.port, '/bytes/10', 'warm-up');
     for (let round = 0; round < ROUNDS; round++) {
       console.log(`round ${round + 1}/${ROUNDS}`);
-      // Bootstrap: a fresh worker each round (no cache, no state).
-      const dp = new RingDriver();
-      const t0 = performance.now();
-      await dp.start({ dirAuthorities: net.dirAuthorityLines, testNetwork: true });
-      await new Promise<void>((resolve) => {
-        if (dp.backend.bootstrap?.percent === 100) resolve();
-        dp.backend.onBootstrap((s) => s.percent === 100 && resolve());
-      });
-      results['bootstrap ms']!.embedded.push(performance.now() - t0);
-      results['bootstrap ms']!.ctor.push(await freshCTorBootstrapMs(net));
+      for (const v of variants) {
+        // Bootstrap: a fresh worker each round (no cache, no state).
+        const dp = new RingDriver();
+        const t0 = performance.now();
+        await dp.start({ dirAuthorities: net.dirAuthorityLines, testNetwork: true }, v.workerUrl);
+        await new Promise<void>((resolve) => {
+          if (dp.backend.bootstrap?.percent === 100) resolve();
+          dp.backend.onBootstrap((s) => s.percent === 100 && resolve());
+        });
+        results['bootstrap ms']![v.name]!.push(performance.now() - t0);
+        await sleep(6_000); // preemptive circuits settle
+        // Fresh key, default behaviour: use up the clean circuits, then a key nothing has used.
+        for (let i = 0; i < 4; i++) await dp.get(target, '/bytes/10', `busy-${round}-${i}`);
+        const f = await dp.get(target, '/bytes/10', `fresh-${round}`);
+        results['ttfb fresh key ms']![v.name]!.push(f.ttfbMs);
+        note('ttfb fresh key ms', v.name, f.newCircuit);
+        // New circuit: only samples whose circuit was built after the request count.
+        for (let a = 0; a < 5; a++) {
+          const n = await dp.get(target, '/bytes/10', `new-${round}-${a}`);
+          if (n.newCircuit) {
+            results['ttfb new circuit ms']![v.name]!.push(n.ttfbMs);
+            note('ttfb new circuit ms', v.name, true);
+            break;
+          }
+        }
+        // Preemptive: time to rebuild clean circuits, then a new key claims one.
+        await sleep(8_000);
+        const p = await dp.get(target, '/bytes/10', `pre-${round}`);
+        results['ttfb preemptive ms']![v.name]!.push(p.ttfbMs);
+        note('ttfb preemptive ms', v.name, p.newCircuit);
+        // Bulk: one stream.
+        const n = MB * 1024 * 1024;
+        const c0 = selfCpuSeconds();
+        const t = performance.now();
+        const e = await dp.get(target, `/bytes/${n}`, `bulk-${round}`);
+        const secs = (performance.now() - t) / 1000;
+        if (e.bytes < n) throw new Error(`${v.name} bulk short: ${e.bytes}`);
+        results[`bulk ${MB} MB, MB/s`]![v.name]!.push(n / 1e6 / secs);
+        results['CPU s per 100 MB']![v.name]!.push(((selfCpuSeconds() - c0) * 100) / MB);
+        await dp.stop();
+      }
 
-      // Fresh circuit: an isolation key / SOCKS username nothing has used.
-      await sleep(6_000); // preemptive circuits settle, so "fresh" below must build its own
-      const busyKeys = Array.from({ length: 4 }, (_, i) => `busy-${round}-${i}`);
-      for (const k of busyKeys) await dp.get(target, '/bytes/10', k); // use up the clean circuits
-      results['ttfb fresh circuit ms']!.embedded.push((await dp.get(target, '/bytes/10', `fresh-${round}`)).ttfbMs);
-      for (const k of busyKeys) await socksGet(net.socksPort!, '127.0.0.1', origin.port, '/bytes/10', k);
-      results['ttfb fresh circuit ms']!.ctor.push((await socksGet(net.socksPort!, '127.0.0.1', origin.port, '/bytes/10', `fresh-${round}`)).ttfbMs);
-
-      // Preemptive: give both clients time to rebuild clean circuits, then a new key claims one.
+      // C tor.
+      results['bootstrap ms']!['C tor']!.push(await freshCTorBootstrapMs(net));
+      for (let i = 0; i < 4; i++) await socksGet(ctor.socksPort, '127.0.0.1', origin.port, '/bytes/10', `busy-${round}-${i}`);
+      let since = performance.now();
+      results['ttfb fresh key ms']!['C tor']!.push((await socksGet(ctor.socksPort, '127.0.0.1', origin.port, '/bytes/10', `fresh-${round}`)).ttfbMs);
+      await sleep(50); // control events trail the data
+      note('ttfb fresh key ms', 'C tor', ctor.control.builtFor(since, origin.port));
+      for (let a = 0; a < 5; a++) {
+        since = performance.now();
+        const r = await socksGet(ctorNoPredict.socksPort, '127.0.0.1', origin.port, '/bytes/10', `new-${round}-${a}`);
+        await sleep(50);
+        if (ctorNoPredict.control.builtFor(since, origin.port)) {
+          results['ttfb new circuit ms']!['C tor']!.push(r.ttfbMs);
+          note('ttfb new circuit ms', 'C tor', true);
+          break;
+        }
+      }
       await sleep(8_000);
-      results['ttfb preemptive circuit ms']!.embedded.push((await dp.get(target, '/bytes/10', `pre-${round}`)).ttfbMs);
-      results['ttfb preemptive circuit ms']!.ctor.push((await socksGet(net.socksPort!, '127.0.0.1', origin.port, '/bytes/10', `pre-${round}`)).ttfbMs);
-
-      // Bulk: one stream each.
+      since = performance.now();
+      results['ttfb preemptive ms']!['C tor']!.push((await socksGet(ctor.socksPort, '127.0.0.1', origin.port, '/bytes/10', `pre-${round}`)).ttfbMs);
+      await sleep(50);
+      note('ttfb preemptive ms', 'C tor', ctor.control.builtFor(since, origin.port));
       const n = MB * 1024 * 1024;
-      let c0 = selfCpuSeconds();
-      let t = performance.now();
-      const e = await dp.get(target, `/bytes/${n}`, `bulk-${round}`);
-      let secs = (performance.now() - t) / 1000;
-      if (e.bytes < n) throw new Error(`embedded bulk short: ${e.bytes}`);
-      results[`bulk ${MB} MB, MB/s`]!.embedded.push(n / 1e6 / secs);
-      results['CPU s per 100 MB']!.embedded.push(((selfCpuSeconds() - c0) * 100) / MB);
-      const clientPid = net.client!.pid;
-      c0 = procCpuSeconds(clientPid);
-      t = performance.now();
-      const c = await socksGet(net.socksPort!, '127.0.0.1', origin.port, `/bytes/${n}`, `bulk-${round}`);
-      secs = (performance.now() - t) / 1000;
+      const c0 = procCpuSeconds(ctor.pid);
+      const t = performance.now();
+      const c = await socksGet(ctor.socksPort, '127.0.0.1', origin.port, `/bytes/${n}`, `bulk-${round}`);
+      const secs = (performance.now() - t) / 1000;
       if (c.bytes < n) throw new Error(`C tor bulk short: ${c.bytes}`);
-      results[`bulk ${MB} MB, MB/s`]!.ctor.push(n / 1e6 / secs);
-      results['CPU s per 100 MB']!.ctor.push(((procCpuSeconds(clientPid) - c0) * 100) / MB);
-      await dp.stop();
+      results[`bulk ${MB} MB, MB/s`]!['C tor']!.push(n / 1e6 / secs);
+      results['CPU s per 100 MB']!['C tor']!.push(((procCpuSeconds(ctor.pid) - c0) * 100) / MB);
     }
   } finally {
-    await origin.stop();
+    await Promise.all([ctor?.stop(), ctorNoPredict?.stop()]);
+    origin.child.stdin!.end();
     await net.stop();
   }
-  const rows = Object.entries(results).map(([metric, r]) => ({ metric, embedded: median(r.embedded), ctor: median(r.ctor), runs: r }));
-  console.log(`\n${'metric'.padEnd(30)}${'embedded'.padStart(12)}${'C tor'.padStart(12)}   (median of ${ROUNDS})`);
-  for (const r of rows) console.log(`${r.metric.padEnd(30)}${r.embedded.toFixed(r.embedded < 10 ? 2 : 0).padStart(12)}${r.ctor.toFixed(r.ctor < 10 ? 2 : 0).padStart(12)}`);
+  const rows = metrics.map((metric) => ({
+    metric,
+    median: Object.fromEntries(columns.map((c) => [c, median(results[metric]![c]!)])),
+    builtForStream: built[metric],
+    runs: results[metric],
+  }));
+  const fmt = (x: number) => (Number.isNaN(x) ? '-' : x.toFixed(x < 10 ? 2 : 0));
+  console.log(`\n${'metric'.padEnd(26)}${columns.map((c) => c.padStart(16)).join('')}   (median of ${ROUNDS})`);
+  for (const r of rows) console.log(`${r.metric.padEnd(26)}${columns.map((c) => fmt(r.median[c]!).padStart(16)).join('')}`);
+  console.log('\ncircuit built for the stream (samples):');
+  for (const [m, byCol] of Object.entries(built)) {
+    console.log(`  ${m.padEnd(24)}${columns.map((c) => (byCol[c] ? `${byCol[c].yes}/${byCol[c].of}` : '-').padStart(16)).join('')}`);
+  }
   const out = join(ROOT, 'bench/results/tor-embedded.json');
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   writeFileSync(
     out,
-    JSON.stringify({ date: new Date().toISOString(), mb: MB, rounds: ROUNDS, note: 'embedded CPU includes the ring consumer in this process; C tor CPU is its own process only', rows }, null, 2) + '\n',
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        mb: MB,
+        rounds: ROUNDS,
+        note: 'embedded CPU: this process (worker + ring consumer; the origin server runs in a child process); C tor CPU: its own process only. ttfb new circuit: embedded samples whose circuit is younger than the request, C tor (__DisablePredictedCircuits 1) samples whose stream circuit was LAUNCHED after the request',
+        rows,
+      },
+      null,
+      2,
+    ) + '\n',
   );
   console.log(`wrote ${out}`);
 }
