@@ -24,6 +24,7 @@ class LoopbackSource implements PacketDevice {
   readonly mtu = 1500;
   readonly fd = -1;
   readonly txMaxFrame = 1518;
+  readonly txGsoMaxSize = 0;
   replies = 0;
   replyBytes = 0;
 

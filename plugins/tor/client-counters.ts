@@ -5,6 +5,7 @@
 import { CHAN_COUNTERS } from '../../src/tor/chanmgr/chanmgr.js';
 import { CIRC_COUNTERS, STREAM_COUNTERS } from '../../src/tor/circmgr/counters.js';
 import { GUARD_COUNTERS } from '../../src/tor/guardmgr/guardmgr.js';
+import { DIR_FETCH_COUNTERS } from '../../src/tor/dirmgr/counters.js';
 import type { TorStatus } from '../../src/tor/client/tor-client.js';
 import type { ErrorCounterDesc } from '../../src/runtime/node.js';
 import type { NodeRuntime } from '../../src/runtime/node-runtime.js';
@@ -36,6 +37,7 @@ export const TOR_CLIENT_COUNTERS: readonly ErrorCounterDesc[] = [
   ...GROUPS.flatMap(([g, descs]) => descs.map((d) => ({ ...d, name: `${g}-${d.name}` }))),
   ...DIR_REJECT_REASONS.map(([name, description, severity]) => ({ name: `dir-${name}`, description, severity })),
   { name: 'dir-fetch-error', description: 'directory fetches that failed', severity: 'warn' },
+  ...DIR_FETCH_COUNTERS.map((d) => ({ ...d, name: `dir-${d.name}` })),
 ];
 
 const INDEX = new Map(TOR_CLIENT_COUNTERS.map((d, i) => [d.name, i]));
@@ -50,6 +52,7 @@ export class ClientCounterSync {
     for (const [g] of GROUPS) for (const row of c[g === 'chan' ? 'channel' : g === 'circ' ? 'circuit' : g]) totals.set(`${g}-${row.name}`, row.count);
     for (const [reason, n] of Object.entries(c.directory.rejected)) totals.set(`dir-${reason}`, n);
     totals.set('dir-fetch-error', c.directory.fetchErrors);
+    for (const [name, n] of Object.entries(c.directory.fetches)) totals.set(`dir-${name}`, n);
     for (const [name, total] of totals) {
       const i = INDEX.get(name);
       if (i === undefined) continue;

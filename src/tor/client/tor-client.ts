@@ -157,6 +157,9 @@ export class TorClient {
       rng: this.rng,
       compressed: true,
       netDirOptions: { testNetwork: config.testNetwork ?? false },
+      // Once a consensus is held, documents come from directory caches over BEGIN_DIR, our guards first.
+      cacheServer: (t) => this.withDirProgress(this.circMgr.dirServer(t)),
+      dirGuards: () => this.guardMgr.primaries,
     });
   }
 
@@ -350,12 +353,17 @@ export class TorClient {
   /** BEGIN_DIR to an authority's ORPort when its line has one; its DirPort otherwise. */
   private dirServerFor(a: DirAuthority): DirServer {
     const name = a.nickname ?? a.v3ident;
-    const inner: DirServer =
+    return this.withDirProgress(
       a.orPort !== undefined
         ? this.circMgr.dirServer({ name, nickname: a.nickname, rsaId: hexBytes(a.rsaFingerprint), addr: a.address, port: a.orPort })
-        : { name, open: dirPortOpener(a.address, a.dirPort) };
+        : { name, open: dirPortOpener(a.address, a.dirPort) },
+    );
+  }
+
+  /** A directory server whose connection steps advance the bootstrap phases. */
+  private withDirProgress(inner: DirServer): DirServer {
     return {
-      name,
+      name: inner.name,
       open: async () => {
         if (this.progress.percent < 75) this.setProgress(this.dirPhase());
         const d = await inner.open();
