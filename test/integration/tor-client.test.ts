@@ -99,6 +99,9 @@ describe('embedded tor client against C tor relays', () => {
     const st = client.status();
     expect(st.consensus?.liveness).toBe('live');
     expect(st.counters.channel.find((r) => r.name === 'connect-refused')!.count).toBeGreaterThanOrEqual(0);
+    // The first consensus comes from an authority; with it held, microdescriptors come from directory caches.
+    expect(st.counters.directory.fetches['fetch-authority-ok']).toBeGreaterThan(0);
+    expect(st.counters.directory.fetches['fetch-cache-ok']).toBeGreaterThan(0);
     console.log(`bootstrap ${ms} ms`, logs.join('\n'));
   }, 120_000);
 
