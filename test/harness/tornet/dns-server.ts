@@ -83,7 +83,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   for (let attempt = 0; ; attempt++) {
     const udp = await bindUdp(host, opts.port ?? 0);
     const port = (udp.address() as AddressInfo).port;
-    const tcp = net.createServer({ pauseOnConnect: false }, (sock) => serveTcpConnection(sock, zone));
+    const tcp = net.createServer((sock) => serveTcpConnection(sock, zone));
     tcp.maxConnections = TCP_MAX_CONNECTIONS;
     if (!(await listenTcp(tcp, host, port))) {
       udp.close();

@@ -56,6 +56,7 @@ export function reverseName(ipv4: string): string {
 }
 
 function ipv6Rdata(addr: string): Uint8Array {
+  if (addr.includes('.')) throw new RangeError(`IPv6 with an embedded IPv4 part is not supported here: ${addr}`);
   // Expand '::' into the right number of zero groups, then pack 8 groups of 16 bits.
   const [head, tail] = addr.includes('::') ? addr.split('::') : [addr, undefined];
   const h = head ? head.split(':') : [];
@@ -89,6 +90,7 @@ export class DnsZone {
           // The first name given for an address is its PTR answer.
           if (!this.ptr.has(reverseName(addr))) this.ptr.set(reverseName(addr), name);
         } else if (isIPv6(addr)) {
+          ipv6Rdata(addr); // throws now rather than while answering
           this.aaaa.set(name, [...(this.aaaa.get(name) ?? []), addr]);
         } else {
           throw new RangeError(`DNS record ${rawName}: not an IP address: ${addr}`);
