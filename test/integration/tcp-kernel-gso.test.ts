@@ -1,15 +1,44 @@
 // onionplane TCP against Linux kernel TCP over a veth with the kernel's defaults (root): the kernel's TCP uses
 // TSO, so it sends GSO super-frames of up to 64 KiB. af-packet-input hands them to TCP as single large
 // segments (jumbo buffers), or segments them in software while an RX fault injector is configured; our
-// segments leave with checksum offload. Transfers are verified by SHA-256.
+// segments leave with checksum offload and, TSO being on, as GSO super-frames that this veth passes whole.
+// Transfers are verified by SHA-256.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { PY_ECHO, PY_SEND, startTcpKernelEnv, type TcpKernelEnv } from '../../bench/tcp-kernel-env.js';
+import { createHash } from 'node:crypto';
+import { PY_COMMON, PY_ECHO, PY_SEND, startTcpKernelEnv, type TcpKernelEnv } from '../../bench/tcp-kernel-env.js';
 import { DAEMON_BIN } from '../harness/daemon.js';
 
 const canRun = process.getuid?.() === 0 && existsSync(DAEMON_BIN);
 const MB = 1_000_000;
+
+/** Reads from argv[1]:argv[2] to EOF; prints the byte count and SHA-256. */
+const PY_READ_ALL = PY_COMMON + String.raw`
+host, port = sys.argv[1], int(sys.argv[2])
+s = connect(host, port)
+h = hashlib.sha256(); got = 0; buf = bytearray(1 << 20); t0 = time.time()
+while True:
+    n = s.recv_into(buf)
+    if n == 0: break
+    h.update(memoryview(buf)[:n]); got += n
+s.close()
+print(json.dumps({'received': got, 'sha256': h.hexdigest(), 'seconds': time.time() - t0}))
+`;
+
+/** The `source` test app's bytes: byte i = (i * 7 + 13) & 0xff. */
+function sourceSha256(n: number): string {
+  const block = new Uint8Array(1 << 20);
+  for (let i = 0; i < block.length; i++) block[i] = ((i & 0xff) * 7 + 13) & 0xff;
+  const h = createHash('sha256');
+  for (let done = 0; done < n; done += block.length) h.update(block.subarray(0, Math.min(block.length, n - done)));
+  return h.digest('hex');
+}
+
+function tcpStat(text: string, name: string): number {
+  const m = new RegExp(`^\\s*(\\d+) ${name}$`, 'm').exec(text);
+  return m ? Number(m[1]) : 0;
+}
 
 function errorCount(showErrors: string, node: string, reason: string): number {
   const line = showErrors.split(/\r?\n/).find((l) => l.includes(` ${node} `) && l.includes(reason));
@@ -24,7 +53,11 @@ describe.skipIf(!canRun)('TCP against the Linux kernel with GSO super-frames (ro
       prefix: 'tg',
       subnet: '10.239.18',
       config: 'session { rx-fifo-size 4m tx-fifo-size 1m }',
-      setup: ['test tcp server uri tcp://10.239.18.1/7 echo', 'test tcp server uri tcp://10.239.18.1/9 sink'],
+      setup: [
+        'test tcp server uri tcp://10.239.18.1/7 echo',
+        'test tcp server uri tcp://10.239.18.1/9 sink',
+        `test tcp server uri tcp://10.239.18.1/19 source ${200 * MB}`,
+      ],
     });
   }, 60_000);
 
@@ -64,4 +97,33 @@ describe.skipIf(!canRun)('TCP against the Linux kernel with GSO super-frames (ro
     const errors = await env.cli('show errors');
     expect(errorCount(errors, 'af-packet-input', 'GSO frames segmented in software')).toBeGreaterThan(0);
   }, 100_000);
+
+  const readSource = async (timeoutMs: number): Promise<number> => {
+    const r = JSON.parse(await env.py(PY_READ_ALL, [env.ourAddr, 19], timeoutMs)) as { received: number; sha256: string; seconds: number };
+    expect(r.received).toBe(200 * MB);
+    expect(r.sha256).toBe(sourceSha256(200 * MB));
+    return r.seconds;
+  };
+
+  it('sends 200 MB from onionplane as TSO super-frames, verified by SHA-256', async () => {
+    const tso0 = tcpStat(await env.cli('show tcp stats'), 'tso-segments-out');
+    const seconds = await readSource(60_000);
+    console.log(`TSO veth: source 200 MB ${(200 / seconds).toFixed(0)} MB/s`);
+    const stats = await env.cli('show tcp stats');
+    // Nearly everything in super-frames of up to ~44 MSS.
+    expect(tcpStat(stats, 'tso-segments-out') - tso0).toBeGreaterThan(200 * MB / 65536 / 2);
+    expect(errorCount(await env.cli('show errors'), 'af-packet-output', 'TSO frames segmented in software')).toBe(0);
+  }, 70_000);
+
+  it('sends 200 MB with TSO while the kernel\'s ACKs are dropped, reordered and duplicated (RX faults only)', async () => {
+    await env.cli(`set interface fault ${env.ifName} rx drop 5 reorder 5 duplicate 5 seed 9`);
+    const tso0 = tcpStat(await env.cli('show tcp stats'), 'tso-segments-out');
+    try {
+      const seconds = await readSource(120_000);
+      console.log(`TSO veth, 5% RX faults on ACKs: source 200 MB ${(200 / seconds).toFixed(0)} MB/s`);
+    } finally {
+      await env.cli(`set interface fault ${env.ifName} off`);
+    }
+    expect(tcpStat(await env.cli('show tcp stats'), 'tso-segments-out') - tso0).toBeGreaterThan(0);
+  }, 130_000);
 });
