@@ -156,7 +156,8 @@ export class TorMain implements StreamHost {
   private async doorbellLoop(b: BackendHandle): Promise<void> {
     const bell = b.table.doorbell('dataplane');
     while (b.state !== 'closed') {
-      const ready = await bell.wait(1000);
+      // The daemon's own handles keep this thread alive: no timer handle per sleep.
+      const ready = await bell.wait(1000, false);
       for (const slot of ready) b.bySlot.get(slot)?.service();
     }
   }

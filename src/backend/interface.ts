@@ -1,6 +1,7 @@
 // The contract between the dataplane and a stream backend (tor, direct, external).
 //
-// Control messages travel by postMessage (or any ordered channel); stream BYTES never do: they move
+// Control messages travel by an ordered channel (WorkerBackend: the control rings of control-ring.ts;
+// the embedded backend: postMessage); stream BYTES never do: they move
 // only through the slot's StreamRingPair in the shared RingTable, and so do half-close (EOF) and abort
 // (reset). A stream's life:
 //   dataplane: table.alloc() -> slot; send {open, id, slot, generation, target, isolationKey}
@@ -80,6 +81,8 @@ export interface BackendWorkerData<Config = unknown> {
   readonly config: Config;
   /** eventfd the worker writes to wake the dataplane thread, if the dataplane sleeps on one. */
   readonly dataplaneEventFd?: number | undefined;
+  /** The control rings (control-ring.ts), for workers started by WorkerBackend. */
+  readonly control?: SharedArrayBuffer | undefined;
 }
 
 const TARGET_KINDS = new Set(['host', 'ipv4', 'ipv6']);

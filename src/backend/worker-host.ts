@@ -1,30 +1,42 @@
-// The dataplane's handle on a backend running in a worker thread: control messages by postMessage,
-// the ring table handed over once in workerData.
+// The dataplane's handle on a backend running in a worker thread: the ring table and a control buffer
+// handed over once in workerData; control messages go through the control rings (control-ring.ts).
 import { Worker } from 'node:worker_threads';
+import { decodeEvent, encodeRequest } from './control-codec.js';
+import { ControlChannel, createControlBuffer } from './control-ring.js';
 import { isBackendEvent, type BackendEvent, type BackendRequest, type BackendWorkerData, type StreamBackend } from './interface.js';
 
 export class WorkerBackend implements StreamBackend {
   private readonly worker: Worker;
   private readonly listeners: ((e: BackendEvent) => void)[] = [];
   private readonly exited: Promise<number>;
+  private readonly control: ControlChannel<BackendRequest, BackendEvent>;
   private running = true;
 
   constructor(readonly name: string, workerUrl: URL | string, data: BackendWorkerData) {
-    this.worker = new Worker(workerUrl, { workerData: data });
+    const control = createControlBuffer();
+    this.control = new ControlChannel(control, 'dataplane', encodeRequest, decodeEvent);
+    this.worker = new Worker(workerUrl, { workerData: { ...data, control } satisfies BackendWorkerData });
+    const emit = (e: BackendEvent): void => {
+      for (const l of this.listeners) l(e);
+    };
+    void this.control.run(emit);
+    // Nothing but a worker crash (and its last words, should it post them) arrives by message.
     this.worker.on('message', (m: unknown) => {
-      if (isBackendEvent(m)) for (const l of this.listeners) l(m);
+      if (isBackendEvent(m)) emit(m);
     });
-    this.worker.on('error', (err) => {
-      for (const l of this.listeners) l({ type: 'fatal', message: String(err) });
-    });
-    this.exited = new Promise((resolve) => this.worker.once('exit', (code) => {
-      this.running = false;
-      resolve(code);
-    }));
+    this.worker.on('error', (err) => emit({ type: 'fatal', message: String(err) }));
+    this.exited = new Promise((resolve) =>
+      this.worker.once('exit', (code) => {
+        this.running = false;
+        this.control.drain(emit); // what it said before exiting
+        this.control.stop();
+        resolve(code);
+      }),
+    );
   }
 
   send(request: BackendRequest): void {
-    if (this.running) this.worker.postMessage(request);
+    if (this.running) this.control.send(request);
   }
 
   onEvent(listener: (event: BackendEvent) => void): void {

@@ -13,11 +13,11 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 runSocketBackendWorker<DirectBackendConfig>({
   configProblem: directConfigProblem,
   openTimeoutMs: (c) => c.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-  open: (_c, m, signal) =>
+  open: (_c, m, cancel) =>
     new Promise<SocketOpenResult>((resolve) => {
       const t = m.target;
       const socket = connect({ host: t.kind === 'host' ? t.host : t.addr, port: t.port, allowHalfOpen: true, noDelay: true });
-      signal.addEventListener('abort', () => socket.destroy(), { once: true });
+      cancel.onCancel(() => socket.destroy());
       const onError = (err: NodeJS.ErrnoException): void => resolve({ ok: false, reason: errnoToEndReason(err.code) });
       socket.once('error', onError);
       socket.once('connect', () => {

@@ -7,7 +7,7 @@ import { connect, type Socket } from 'node:net';
 import { StreamEndReason } from '../../socks/codes.js';
 import { errnoToEndReason } from '../errno-reason.js';
 import type { ResolveAnswer, StreamTarget } from '../interface.js';
-import { runSocketBackendWorker, type SocketOpenResult } from '../socket-worker.js';
+import { runSocketBackendWorker, type Cancellation, type SocketOpenResult } from '../socket-worker.js';
 import { externalConfigProblem, type ExternalBackendConfig } from './config.js';
 import { Socks5ClientHandshake, type HandshakeStep } from './handshake.js';
 
@@ -17,10 +17,10 @@ const DEFAULT_HANDSHAKE_TIMEOUT_MS = 120_000;
 const PASSWORD = 'onionplane';
 
 /** Opens a SOCKS connection and runs the handshake; resolves with the step that ended it. */
-function socksHandshake(config: ExternalBackendConfig, hs: Socks5ClientHandshake, signal: AbortSignal): Promise<{ socket: Socket; step: HandshakeStep }> {
+function socksHandshake(config: ExternalBackendConfig, hs: Socks5ClientHandshake, cancel: Cancellation): Promise<{ socket: Socket; step: HandshakeStep }> {
   return new Promise((resolve) => {
     const socket = connect({ host: config.socksHost, port: config.socksPort, allowHalfOpen: true, noDelay: true });
-    signal.addEventListener('abort', () => socket.destroy(), { once: true });
+    cancel.onCancel(() => socket.destroy());
     let settled = false;
     const settle = (step: HandshakeStep): void => {
       if (settled) return;
@@ -46,9 +46,9 @@ function socksHandshake(config: ExternalBackendConfig, hs: Socks5ClientHandshake
 runSocketBackendWorker<ExternalBackendConfig>({
   configProblem: externalConfigProblem,
   openTimeoutMs: (c) => c.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
-  open: async (config, m, signal): Promise<SocketOpenResult> => {
+  open: async (config, m, cancel): Promise<SocketOpenResult> => {
     const hs = new Socks5ClientHandshake('connect', m.target, m.isolationKey || 'default', PASSWORD);
-    const { socket, step } = await socksHandshake(config, hs, signal);
+    const { socket, step } = await socksHandshake(config, hs, cancel);
     if (step.status !== 'done') {
       socket.destroy();
       return step.status === 'failed' ? { ok: false, reason: step.reason, onionCode: step.onionCode } : { ok: false, reason: StreamEndReason.INTERNAL };
@@ -62,11 +62,11 @@ runSocketBackendWorker<ExternalBackendConfig>({
       early: step.rest,
     };
   },
-  resolve: async (config, m, signal): Promise<ResolveAnswer> => {
+  resolve: async (config, m, cancel): Promise<ResolveAnswer> => {
     const target: StreamTarget =
       m.mode === 'forward' ? { kind: 'host', host: m.name, port: 0 } : m.name.includes(':') ? { kind: 'ipv6', addr: m.name, port: 0 } : { kind: 'ipv4', addr: m.name, port: 0 };
     const hs = new Socks5ClientHandshake(m.mode === 'forward' ? 'resolve' : 'resolve_ptr', target, m.isolationKey || 'default', PASSWORD);
-    const { socket, step } = await socksHandshake(config, hs, signal);
+    const { socket, step } = await socksHandshake(config, hs, cancel);
     socket.destroy();
     if (step.status !== 'done') return { kind: 'error' };
     const b = step.reply.bound;
