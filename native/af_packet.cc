@@ -503,8 +503,8 @@ class AfPacketSocket : public Napi::ObjectWrap<AfPacketSocket> {
 
   // Drops the queued full copy of a frame that cannot be delivered (keeps ring and queue in step).
   void DiscardCopy() {
-    uint8_t b;
-    if (recv(fd_, &b, 1, MSG_DONTWAIT | MSG_TRUNC) < 0) rxCopyLost_++;
+    uint8_t b[sizeof(VnetHdr) + 2];  // with a vnet header, a read shorter than it fails (and still dequeues)
+    if (recv(fd_, b, sizeof b, MSG_DONTWAIT | MSG_TRUNC) < 0) rxCopyLost_++;
   }
 
   // TPACKET_V2: one slot per frame, each handed back as soon as it is copied.
