@@ -818,6 +818,44 @@ describe.skipIf(!isRoot)('AfPacketDevice TX GSO on a veth pair', () => {
   });
 });
 
+describe.skipIf(!isRoot)('AfPacketDevice V2 RX of jumbo frames (MTU 9000)', () => {
+  it('reads frames longer than a slot whole from the copy queue, reinserting an 802.1Q tag', async () => {
+    const topo = await createVethNamespace('opjv', { mtu: 9000 });
+    const dev = AfPacketDevice.open(topo.host, { txFrameSize: 9216, txFrames: 200 }); // TX slots for jumbo frames
+    expect(dev.txMaxFrame).toBeGreaterThanOrEqual(9018);
+    const peerDev = AfPacketDevice.open(topo.peer, { netns: topo.netns });
+    try {
+      expect(peerDev.rxRing).toBe('v2');
+      const peerMac = peerDev.mac;
+      const tagged = ethernet(peerMac, dev.mac, 0x8100, 4 + 5000);
+      tagged.set([0x20, 0x07, 0x88, 0xb5, 0x31], 14); // VID 7, inner ethertype, marker
+      for (let i = 19; i < tagged.length; i++) tagged[i] = i & 0xff;
+      const plain = ethernet(peerMac, dev.mac, 0x88b5, 3000);
+      plain[14] = 0x32;
+      expect(dev.txBatch(txBatchOf([tagged, plain])).accepted).toBe(2);
+      const got: { frame: Uint8Array; flags: number }[] = [];
+      const b = RxBatch.packed(16, 1 << 16);
+      await until(() => {
+        const n = peerDev.rxBatch(b);
+        for (let i = 0; i < n; i++) {
+          const f = b.frame(i);
+          if (f.length > 2048) got.push({ frame: f.slice(), flags: b.flags(i) });
+        }
+        return got.length >= 2;
+      });
+      expect(got[0]!.frame).toEqual(tagged);
+      expect(got[0]!.flags & (FrameFlag.VLAN | FrameFlag.TRUNCATED)).toBe(FrameFlag.VLAN);
+      expect(got[1]!.frame).toEqual(plain);
+      expect(got[1]!.flags & (FrameFlag.VLAN | FrameFlag.TRUNCATED)).toBe(0);
+      expect(peerDev.socketStats()[0]!.rxCopied).toBe(2);
+    } finally {
+      peerDev.close();
+      dev.close();
+      await topo.close();
+    }
+  });
+});
+
 describe.skipIf(!isRoot)('AfPacketDevice TX GSO into a kernel TCP listener', () => {
   // Our device plays a TCP client by hand: handshake, then data as GSO super-frames, then FIN. The namespace's
   // kernel TCP (python listener) must receive every byte in order.
