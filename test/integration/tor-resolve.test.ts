@@ -368,12 +368,9 @@ describe('names resolved at the exits of the private network', () => {
       expect(r.code).toBe(SOCKS5_ADDRESS_TYPE_NOT_SUPPORTED);
     }, 70_000);
 
-    // Known deviations from C tor, found with this harness and reported (src/tor is not this file's to
-    // change). `it.fails` keeps them visible: once fixed, these fail and should become plain `it`.
-
-    // The embedded client sends RESOLVE (and BEGIN) for .onion names to exits, which look them up in DNS:
-    // an exit and its resolver learn which onion service the user wants. C tor refuses them locally.
-    it.fails('KNOWN BUG: never lets an exit look up an onion address', async () => {
+    // An exit asked about a .onion name would look it up in DNS: it and its resolver would learn which onion
+    // service the user wants. C tor refuses them locally; so does the embedded client.
+    it('never lets an exit look up an onion address', async () => {
       const resolve = await socksExchange(gw.ns.netns, GW, PROXY_PORT, socksRequest(RESOLVE, { host: ONION_ADDRESS }));
       expect(resolve.code).not.toBe(0);
       const connect = await socksExchange(gw.ns.netns, GW, PROXY_PORT, socksRequest(0x01, { host: ONION_ADDRESS }, 80));
@@ -381,9 +378,8 @@ describe('names resolved at the exits of the private network', () => {
       expect(tornet.dnsQueries()!.map((q) => q.name)).not.toContain(ONION_ADDRESS);
     }, 130_000);
 
-    // C tor answers RESOLVE of an IP address (as a name or as ATYP IPv4) with that address, locally; the
-    // embedded client asks an exit, which answers with an error, so the client gets host unreachable.
-    it.fails('KNOWN BUG: answers RESOLVE of an IP address itself', async () => {
+    // RESOLVE of an IP address (as a name or as ATYP IPv4) is answered with that address, locally, as C tor does.
+    it('answers RESOLVE of an IP address itself', async () => {
       for (const request of [socksRequest(RESOLVE, { host: PTR_ADDRESS }), socksRequest(RESOLVE, { ipv4: PTR_ADDRESS })]) {
         const r = await socksExchange(gw.ns.netns, GW, PROXY_PORT, request);
         expect(r.code).toBe(0);

@@ -7,7 +7,8 @@ import type { Duplex } from 'node:stream';
 import type { ResolvedAnswer } from '../cell/relay/resolve.js';
 import { ChanMgr } from '../chanmgr/chanmgr.js';
 import type { CounterRow } from '../chanmgr/counter-set.js';
-import { CircMgr, type CircuitSummary, type OpenedStream, type StreamSink } from '../circmgr/circmgr.js';
+import { EndReason } from '../cell/relay/end.js';
+import { CircMgr, StreamOpenError, type CircuitSummary, type OpenedStream, type StreamSink } from '../circmgr/circmgr.js';
 import { streamDuplexSink } from '../circmgr/stream-duplex.js';
 import { dirPortOpener } from '../dirclient/fetch.js';
 import { DirMgr, type DirServer } from '../dirmgr/dirmgr.js';
@@ -21,6 +22,7 @@ import { parseDirAuthorityLine, type DirAuthority } from '../netdoc/dirauthority
 import type { StreamEvent } from '../proto/stream.js';
 import { bootstrapStatus, formatBootstrap, type BootstrapPhase, type BootstrapStatus } from './bootstrap-status.js';
 import { DEFAULT_DIR_AUTHORITIES } from './default-authorities.js';
+import { ipLiteralBytes, targetKind } from './target-name.js';
 
 export interface TorClientConfig {
   /** C tor `DirAuthority` lines; the live network's authorities when empty or absent. */
@@ -106,6 +108,13 @@ export function reverseLookupName(addr: string): string {
     return `${[...nibbles].reverse().join('.')}.ip6.arpa`;
   }
   throw new Error('not an IP address');
+}
+
+/** `.onion` and `.exit` names never leave this client (target-name.ts says why). */
+function refuseLocalOnly(name: string): void {
+  const kind = targetKind(name);
+  if (kind === 'onion') throw new StreamOpenError(EndReason.RESOLVEFAILED, 'onion services are not supported by this client');
+  if (kind === 'exit') throw new StreamOpenError(EndReason.RESOLVEFAILED, '.exit addresses are not allowed');
 }
 
 export class TorClient {
@@ -244,6 +253,7 @@ export class TorClient {
 
   /** Open a stream whose events go to `sink` (backend glue). Waits for bootstrap. */
   async openStream(host: string, port: number, isolationKey: string, sink: StreamSink): Promise<TorClientStream> {
+    refuseLocalOnly(host);
     await this.start();
     const id = this.nextStreamId++;
     let record: StreamSummary | undefined;
@@ -271,6 +281,10 @@ export class TorClient {
 
   /** Resolve a hostname at an exit (RESOLVE). */
   async resolve(name: string, isolationKey = ''): Promise<ResolvedAnswer[]> {
+    const kind = targetKind(name);
+    // An address resolves to itself: no exit needs to hear about it.
+    if (kind === 'ipv4' || kind === 'ipv6') return [{ kind, addr: ipLiteralBytes(name, kind), ttl: 0 }];
+    refuseLocalOnly(name);
     await this.start();
     return this.circMgr.resolve(name, isolationKey);
   }
