@@ -46,6 +46,8 @@ export class Channel {
   private readonly decoder = new ChannelCellDecoder({ firstCellShortCircId: true });
   private readonly handshake: ChannelHandshake;
   private readonly circuits = new Map<number, Circuit>();
+  /** Circuits whose streams hold data from the read in progress. */
+  private holding: Circuit[] = [];
   private info: ChannelInfo | null = null;
   private closeError: ProtoError | null = null;
   private readonly maxCircuits: number;
@@ -86,11 +88,20 @@ export class Channel {
     const cells = this.decoder.push(bytes);
     if (!cells.ok) return this.close(protoError('CELL_DECODE', 'undecodable channel data', cells.error));
     for (const cell of cells.value) {
-      if ((this.st as ChannelState) === 'closed') return; // a previous cell may have closed us
+      if ((this.st as ChannelState) === 'closed') break; // a previous cell may have closed us
       this.counters.cellsIn++;
       if (this.st === 'handshaking') this.handshakeCell(cell, nowMs);
       else if (this.st === 'open') this.openCell(cell, nowMs);
-      else return this.close(protoError('UNEXPECTED_CELL', 'cell before start()'));
+      else {
+        this.close(protoError('UNEXPECTED_CELL', 'cell before start()'));
+        break;
+      }
+    }
+    // Streams deliver what this read brought in one piece each.
+    const holding = this.holding;
+    if (holding.length > 0) {
+      this.holding = [];
+      for (const c of holding) c.flushStreams();
     }
   }
 
@@ -139,6 +150,11 @@ export class Channel {
   /** @internal */
   releaseCircuit(circId: number): void {
     this.circuits.delete(circId);
+  }
+
+  /** @internal */
+  holdsData(circuit: Circuit): void {
+    this.holding.push(circuit);
   }
 
   // ---- internals ----

@@ -48,6 +48,8 @@ export type CircuitEvent =
 export interface CircuitLink {
   sendCell(circId: number, command: number, body: Uint8Array): void;
   releaseCircuit(circId: number): void;
+  /** The circuit has streams holding data: call its `flushStreams()` after the current batch of cells. */
+  holdsData(circuit: Circuit): void;
 }
 
 type PendingHandshake =
@@ -79,6 +81,8 @@ export class Circuit implements StreamHost {
   private readonly crypto = new Tor1CircuitCrypto();
   private readonly windows: CircuitHopWindows[] = [];
   private readonly streams = new Map<number, Stream>();
+  /** Streams holding data from the channel read in progress. */
+  private holding: Stream[] = [];
   private pending: PendingHandshake | null = null;
   private relayEarlyLeft = MAX_RELAY_EARLY;
   private nextStreamId: number;
@@ -213,6 +217,19 @@ export class Circuit implements StreamHost {
 
   detachStream(stream: Stream): void {
     if (this.streams.get(stream.id) === stream) this.streams.delete(stream.id);
+  }
+
+  holdsData(stream: Stream): void {
+    if (this.holding.length === 0) this.link.holdsData(this);
+    this.holding.push(stream);
+  }
+
+  /** @internal Hand every stream's held data to its consumer (end of a channel read). */
+  flushStreams(): void {
+    const list = this.holding;
+    if (list.length === 0) return;
+    this.holding = [];
+    for (const s of list) s.flush();
   }
 
   // ---- called by the channel ----

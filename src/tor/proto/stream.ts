@@ -36,6 +36,8 @@ export interface StreamHost {
   packageStreamData(stream: Stream, data: Uint8Array): boolean;
   circuitPackageWindow(hop: number): number;
   detachStream(stream: Stream): void;
+  /** The stream holds received data; the host calls `flush()` once the current batch of cells is done. */
+  holdsData(stream: Stream): void;
 }
 
 /**
@@ -48,6 +50,13 @@ export class Stream {
   private st: StreamState = 'connecting';
   private readonly windows = new StreamWindows();
   private readonly freeSpace: () => number;
+  /**
+   * DATA received in the current batch of cells (views into the channel's read buffer), handed over
+   * as one owned copy by flush(): one event and one allocation per TLS read instead of per cell, and
+   * the consumer never pins the channel's buffers.
+   */
+  private held: Uint8Array[] = [];
+  private heldBytes = 0;
 
   constructor(
     private readonly host: StreamHost,
@@ -120,7 +129,11 @@ export class Stream {
       case RelayCmd.DATA: {
         if (this.st !== 'open') return this.violation('DATA before CONNECTED');
         if (!this.windows.noteDelivered()) return this.violation('stream deliver window exceeded');
-        this.onEvent({ type: 'data', data });
+        if (data.length > 0) {
+          if (this.held.length === 0) this.host.holdsData(this);
+          this.held.push(data);
+          this.heldBytes += data.length;
+        }
         this.maybeSendSendme();
         return;
       }
@@ -154,13 +167,34 @@ export class Stream {
     if (this.st === 'open' && this.windows.packageWindow > 0) this.onEvent({ type: 'writable' });
   }
 
+  /** @internal Deliver the data held from the current batch of cells as one 'data' event. */
+  flush(): void {
+    const held = this.held;
+    if (held.length === 0) return;
+    let data: Uint8Array;
+    if (held.length === 1) {
+      data = held[0]!.slice();
+    } else {
+      data = new Uint8Array(this.heldBytes);
+      let off = 0;
+      for (const h of held) {
+        data.set(h, off);
+        off += h.length;
+      }
+    }
+    this.held = [];
+    this.heldBytes = 0;
+    this.onEvent({ type: 'data', data });
+  }
+
   /** @internal The circuit is gone. */
   circuitClosed(error: ProtoError | null): void {
     this.finish(EndReason.DESTROY, false, error);
   }
 
   private maybeSendSendme(): void {
-    while (this.st === 'open' && this.windows.shouldSendSendme(this.freeSpace(), RELAY_DATA_MAX)) {
+    // Held bytes are already on their way to the consumer: count them as used.
+    while (this.st === 'open' && this.windows.shouldSendSendme(this.freeSpace() - this.heldBytes, RELAY_DATA_MAX)) {
       this.windows.creditSendme();
       this.host.sendStreamMessage(this, RelayCmd.SENDME, new Uint8Array(0));
     }
@@ -174,6 +208,7 @@ export class Stream {
 
   private finish(reason: number, remote: boolean, error: ProtoError | null): void {
     if (this.st === 'closed') return;
+    this.flush(); // data that arrived before the end goes first
     this.st = 'closed';
     this.onEvent({ type: 'end', reason, remote, error });
   }

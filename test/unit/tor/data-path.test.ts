@@ -3,7 +3,9 @@ import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { splitRelayKeys, Tor1CircuitCrypto, type RelayKeys } from '../../../src/tor/crypto/index.js';
-import { ChannelCellDecoder, encodeChannelCell, encodeRelayBody, decodeRelayBody, ChanCmd } from '../../../src/tor/cell/index.js';
+import { ChannelCellDecoder, encodeChannelCell, encodeRelayBody, decodeRelayBody, ChanCmd, RelayCmd, EndReason, RELAY_DATA_MAX } from '../../../src/tor/cell/index.js';
+import { Channel, type StreamEvent } from '../../../src/tor/proto/index.js';
+import { FakeRelay, relayHandshakeBytes, FIXTURE_IDS, FIXTURE_NOW, FIXTURE_TLS } from './support/fake-relay.js';
 
 const ascii = (s: string) => new Uint8Array(Buffer.from(s, 'ascii'));
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -115,5 +117,49 @@ describe('channel cell decoder framing', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('stream data batching per channel read', () => {
+  const now = FIXTURE_NOW;
+  function openStream(freeSpace: () => number) {
+    const relay = new FakeRelay();
+    const ch = new Channel({ expected: FIXTURE_IDS, tlsCertSha256: FIXTURE_TLS, peerAddr: { type: 4, bytes: Uint8Array.of(127, 0, 0, 1) }, send: relay.sink });
+    ch.start(now);
+    ch.receive(relayHandshakeBytes(), now);
+    const c = ch.createCircuitFast(now);
+    if (!c.ok) throw new Error(c.error.message);
+    ch.receive(relay.createdFast(), now);
+    const s = c.value.beginDir({ freeSpace }, now);
+    if (!s.ok) throw new Error(s.error.message);
+    const events: StreamEvent[] = [];
+    s.value.onEvent = (e) => events.push(e);
+    ch.receive(relay.relayCell(RelayCmd.CONNECTED, s.value.id).bytes, now);
+    relay.take();
+    return { ch, relay, stream: s.value, events };
+  }
+
+  it('delivers the DATA cells of one read as one owned chunk, before an END in the same read', () => {
+    const { ch, relay, stream, events } = openStream(() => 1 << 20);
+    const parts = [0, 1, 2].map((i) => new Uint8Array(RELAY_DATA_MAX).fill(i + 1));
+    const read = Buffer.concat([...parts.map((p) => relay.relayCell(RelayCmd.DATA, stream.id, p).bytes), relay.relayCell(RelayCmd.END, stream.id, Uint8Array.of(EndReason.DONE)).bytes]);
+    const input = new Uint8Array(read);
+    ch.receive(input, now);
+    expect(events.map((e) => e.type)).toEqual(['connected', 'data', 'end']);
+    const data = events[1]!.type === 'data' ? events[1]!.data : new Uint8Array(0);
+    expect(hex(data)).toBe(hex(Buffer.concat(parts)));
+    // An owned copy: it does not alias the channel's read buffer.
+    expect(data.buffer).not.toBe(input.buffer);
+  });
+
+  it('counts held bytes against the consumer before crediting a stream SENDME', () => {
+    // Room for exactly the 450 + 50 cells a SENDME after 50 cells allows, if nothing is held.
+    const { ch, relay, stream, events } = openStream(() => 500 * RELAY_DATA_MAX);
+    const cells = Array.from({ length: 50 }, () => relay.relayCell(RelayCmd.DATA, stream.id, new Uint8Array(RELAY_DATA_MAX)).bytes);
+    ch.receive(new Uint8Array(Buffer.concat(cells)), now);
+    expect(events.filter((e) => e.type === 'data').length).toBe(1);
+    // 50 cells were held when the window reached 450: the consumer had room for 450 cells, not 500.
+    expect(relay.relayMessages().filter((m) => m.msg.command === RelayCmd.SENDME && m.msg.streamId === stream.id)).toEqual([]);
+    expect(stream.deliverWindow).toBe(450);
   });
 });
