@@ -5,9 +5,13 @@
 //
 // Both RX ring versions run one after the other (or only `--ring v2|v3`).
 // Run as root after a build:  npx tsc -p tsconfig.json && node dist/bench/native-rx.js [--seconds 4] [--batch 256]
+// Prints a table and writes bench/results/native-rx.json.
 import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AfPacketDevice } from '../src/native/af-packet-device.js';
+import { packageRoot } from '../src/native/binding.js';
 import { RxBatch, type TxBatch } from '../src/native/packet-device.js';
 import { createVethNamespace } from '../src/native/veth.js';
 
@@ -206,6 +210,19 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const ringArg = process.argv.indexOf('--ring');
     const rings = ringArg >= 0 ? [process.argv[ringArg + 1] as 'v2' | 'v3'] : undefined;
     const results = await benchNativeRx({ seconds: arg('--seconds', 4), batch: arg('--batch', 256), rings });
+    console.log('ring  mode            frames/s  frames/wake-up  ns/frame (native)  kernel drops  rx CPU %');
+    for (const r of results) {
+      console.log(
+        `${r.rxRing.padEnd(4)}  ${r.mode.padEnd(14)} ${String(r.framesPerSecond).padStart(9)} ${r.framesPerWakeup
+          .toFixed(1)
+          .padStart(15)} ${r.nativeNsPerFrame.toFixed(1).padStart(18)} ${String(r.kernelDrops).padStart(13)} ${r.rxCpuPercent
+          .toFixed(1)
+          .padStart(9)}`,
+      );
+    }
     for (const r of results) console.log(JSON.stringify(r));
+    const dir = join(packageRoot(), 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'native-rx.json'), `${JSON.stringify({ date: new Date().toISOString(), results }, null, 2)}\n`);
   }
 }
