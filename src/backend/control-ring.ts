@@ -60,11 +60,11 @@ export class ControlChannel<Out, In> {
     const frame = this.encode(this.writer, m);
     if (this.backlog.length === 0 && this.tx.free() >= frame.length) {
       this.tx.write(frame);
+      this.peerBell.ring(0);
     } else {
       this.backlog.push(frame.slice());
       this.flushBacklog();
     }
-    this.peerBell.ring(0);
   }
 
   /** Messages waiting in the backlog (the ring was full). */
@@ -74,10 +74,17 @@ export class ControlChannel<Out, In> {
 
   private flushBacklog(): void {
     let i = 0;
-    while (i < this.backlog.length && this.tx.free() >= this.backlog[i]!.length) this.tx.write(this.backlog[i++]!);
-    if (i > 0) this.backlog = this.backlog.slice(i);
-    // Still full: the reader rings us when it frees space.
-    if (this.backlog.length > 0 && !this.tx.armSpaceWakeup()) this.flushBacklog();
+    for (;;) {
+      while (i < this.backlog.length && this.tx.free() >= this.backlog[i]!.length) this.tx.write(this.backlog[i++]!);
+      if (i === this.backlog.length) break;
+      // Still full: ask the reader to ring us when it frees space, unless it freed enough meanwhile.
+      this.tx.armSpaceWakeup();
+      if (this.tx.free() < this.backlog[i]!.length) break;
+    }
+    if (i > 0) {
+      this.backlog = this.backlog.slice(i);
+      this.peerBell.ring(0);
+    }
   }
 
   /** Hands every complete message that has arrived to `handle`; returns how many. */
