@@ -18,6 +18,7 @@ import { mayShareCircuit } from '../netdir/family.js';
 import { cryptoRandom, type RandomSource } from '../netdir/random.js';
 import type { Relay } from '../netdir/relay.js';
 import { policyAllowsPort } from '../netdoc/portpolicy.js';
+import { x25519Prefill } from '../crypto/x25519.js';
 import type { Circuit, CircuitEvent } from '../proto/circuit.js';
 import type { ProtoError } from '../proto/errors.js';
 import type { Stream, StreamEvent } from '../proto/stream.js';
@@ -228,6 +229,8 @@ export class CircMgr {
     mc.state = 'open';
     mc.builtAt = this.clock();
     this.counters.bump('circuits-built');
+    // Replace the handshake keys this build used once the waiting stream's BEGIN is out.
+    setImmediate(refillHandshakeKeys);
     return mc;
   }
 
@@ -493,6 +496,7 @@ export class CircMgr {
    */
   maintain(): void {
     if (this.closed) return;
+    refillHandshakeKeys();
     const now = this.clock();
     for (const mc of this.circuits.values()) {
       if (mc.purpose !== 'exit' || mc.state === 'closed') continue;
@@ -704,6 +708,13 @@ export class CircMgr {
 function preferring<T>(xs: T[], good: (x: T) => boolean): T[] {
   const g = xs.filter(good);
   return g.length > 0 ? g : xs;
+}
+
+/** ntor key pairs kept ready: a 3-hop build and a retry. */
+const HANDSHAKE_KEYS_READY = 6;
+
+function refillHandshakeKeys(): void {
+  x25519Prefill(HANDSHAKE_KEYS_READY);
 }
 
 /** Circuit builds a stream waits through before it fails. */

@@ -4,7 +4,7 @@ import { concatBytes, constantTimeEqual } from '../bytes/util.js';
 import { cryptoError, type CryptoError } from './errors.js';
 import { hkdfSha256 } from './hkdf.js';
 import { splitRelayKeys, TOR1_KEY_MATERIAL_LEN, type RelayKeys } from './relay-keys.js';
-import { x25519Generate, x25519Shared, type X25519KeyPair } from './x25519.js';
+import { x25519Ephemeral, x25519Shared, type X25519KeyPair } from './x25519.js';
 
 // ntor constants (tor-spec §5.1.4).
 const PROTOID = Buffer.from('ntor-curve25519-sha256-1', 'ascii');
@@ -28,7 +28,7 @@ export interface NtorClientState {
   readonly ephemeral: X25519KeyPair;
 }
 
-export function ntorClientStart(relay: NtorRelayKey, ephemeral: X25519KeyPair = x25519Generate()): Result<{ state: NtorClientState; message: Uint8Array }, CryptoError> {
+export function ntorClientStart(relay: NtorRelayKey, ephemeral: X25519KeyPair = x25519Ephemeral()): Result<{ state: NtorClientState; message: Uint8Array }, CryptoError> {
   if (relay.rsaId.length !== 20 || relay.ntorKey.length !== 32) return err(cryptoError('BAD_KEY', 'ntor needs a 20-byte id and a 32-byte key'));
   const message = concatBytes(relay.rsaId, relay.ntorKey, ephemeral.publicKey);
   return ok({ state: { relay, ephemeral }, message });

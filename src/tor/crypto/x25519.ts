@@ -14,6 +14,29 @@ export function x25519Generate(): X25519KeyPair {
   return { secret: privateKey, publicKey: rawPublic(publicKey) };
 }
 
+/**
+ * Key pairs made ahead for ntor handshakes, so sending CREATE2/EXTEND2 does not wait for key
+ * generation. Bounded; each pair is handed out once and dropped.
+ */
+const ephemeralPool: X25519KeyPair[] = [];
+export const X25519_POOL_MAX = 16;
+
+/** Generate pairs until `n` (at most X25519_POOL_MAX) are ready; for runtime code, off the critical path. */
+export function x25519Prefill(n: number): void {
+  const want = Math.min(n, X25519_POOL_MAX);
+  while (ephemeralPool.length < want) ephemeralPool.push(x25519Generate());
+}
+
+/** Pairs ready in the pool. */
+export function x25519PoolSize(): number {
+  return ephemeralPool.length;
+}
+
+/** A fresh ephemeral pair: one made ahead when available, else made now. */
+export function x25519Ephemeral(): X25519KeyPair {
+  return ephemeralPool.shift() ?? x25519Generate();
+}
+
 /** Import a fixed secret scalar (test vectors). */
 export function x25519FromSecret(secret: Uint8Array): X25519KeyPair {
   const key = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, secret]), format: 'der', type: 'pkcs8' });

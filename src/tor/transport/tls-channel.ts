@@ -43,6 +43,13 @@ export function openTlsChannel(opts: TlsChannelOptions): Promise<TlsChannel> {
     let channel: Channel | null = null;
     const socket = tls.connect({ host: opts.host, port: opts.port, rejectUnauthorized: false, servername: undefined });
     socket.setNoDelay(true);
+    // Cells sent in one tick (a burst of DATA, SENDMEs after a read) go out as one TLS write: one
+    // record and one syscall instead of one per 514-byte cell. Uncorked before any I/O, so no delay.
+    let corked = false;
+    const uncork = (): void => {
+      corked = false;
+      socket.uncork();
+    };
     const timer = setTimeout(() => fail(new Error('link handshake timed out')), opts.handshakeTimeoutMs ?? 20_000);
     const fail = (e: Error): void => {
       clearTimeout(timer);
@@ -62,7 +69,13 @@ export function openTlsChannel(opts: TlsChannelOptions): Promise<TlsChannel> {
         tlsCertSha256,
         peerAddr: peer,
         send: (bytes) => {
-          if (!socket.destroyed) socket.write(bytes);
+          if (socket.destroyed) return;
+          if (!corked) {
+            corked = true;
+            socket.cork();
+            process.nextTick(uncork);
+          }
+          socket.write(bytes);
         },
         onClose: (error) => {
           if (!settled) fail(new Error(`link handshake failed: ${error?.code ?? 'closed'} ${error?.message ?? ''}`.trim()));
