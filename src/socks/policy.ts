@@ -77,7 +77,30 @@ export interface IsolationInput {
  * Fields are length-prefixed so no two different inputs encode alike.
  */
 export function isolationKey(flags: IsolationFlags, input: IsolationInput): string {
-  // One buffer and one digest call per stream: this runs for every CONNECT.
+  // This runs for every CONNECT. Without credentials or destinations in the key (the common case), its
+  // inputs are only the listener and the client: remember those digests.
+  const cacheable = !flags.destAddr && !flags.destPort && !(flags.socksAuth && input.auth);
+  const memo = cacheable
+    ? `${input.listenerId}|${input.sessionGroup ?? ''}|${flags.clientAddr ? input.clientAddr >>> 0 : ''}|${flags.clientProtocol ? input.protocol : ''}|${flags.socksAuth ? 'N' : ''}`
+    : undefined;
+  if (memo !== undefined) {
+    const known = recentKeys.get(memo);
+    if (known !== undefined) return known;
+  }
+  const key = digestKey(flags, input);
+  if (memo !== undefined) {
+    if (recentKeys.size >= RECENT_KEYS_MAX) recentKeys.clear();
+    recentKeys.set(memo, key);
+  }
+  return key;
+}
+
+/** Digests of credential-free, destination-free inputs (listener and client), bounded. */
+const recentKeys = new Map<string, string>();
+const RECENT_KEYS_MAX = 4096;
+
+function digestKey(flags: IsolationFlags, input: IsolationInput): string {
+  // One buffer and one digest call.
   const fields: [string, Uint8Array | string][] = [['L', String(input.listenerId)]];
   if (input.sessionGroup !== undefined) fields.push(['G', String(input.sessionGroup)]);
   if (flags.clientAddr) fields.push(['C', String(input.clientAddr >>> 0)]);
