@@ -3,15 +3,17 @@
 // TCP checksums are offloaded: the engine runs with `fillChecksum: false`, the sink puts the pseudo-header
 // sum in the field and flags the buffer; af-packet-output asks the device to complete it (or completes it
 // in software when the device cannot).
-// TSO: toward a route whose device sends GSO super-frames (and has no TX fault injector: faults apply to the
-// frames the wire sees), the engine may write a segment of several MSS into a large pool buffer; the sink
-// marks it with its gso size and af-packet-output asks the device to segment it.
+// TSO: toward a route whose device sends GSO super-frames, the engine may write a segment of several MSS into
+// a large pool buffer; the sink marks it with its gso size and af-packet-output asks the device to segment it.
+// While the route's interface has a TX fault injector, the sink cuts the segment into wire-sized frames
+// itself, before the fault node: faults act on the frames the wire sees, exactly as without TSO.
 
 import type { NetMain } from '../net/net-main.js';
 import type { TcpSegmentSink } from '../net/tcp/types.js';
 import { internetChecksum, pseudoHeaderSum } from '../net/wire/checksum.js';
 import { IpProtocol, writeU32 } from '../net/wire/ipv4.js';
 import { deviceTxGsoMaxSize } from '../net/nodes/af-packet-output.js';
+import { segmentTcp4Frame } from '../net/tcp/tso-segment.js';
 import { BUFFER_DATA_SIZE, BufferFlag, LARGE_BUFFER_DATA_SIZE, NONE } from '../runtime/buffer-pool.js';
 
 const IP4_HEADER = 20;
@@ -27,6 +29,9 @@ export class TcpOutputSink implements TcpSegmentSink {
   private ipId = 0;
   /** Segments the stack could not get a buffer for (recovered by retransmission). */
   noBuffer = 0;
+  /** TSO segments cut into wire frames here because a TX fault injector was set on their route. */
+  softwareSegmented = 0;
+  private readonly segments = new Uint32Array(1024);
 
   constructor(private readonly net: NetMain) {
     this.txBuf = net.graph.buffers.arena;
@@ -35,8 +40,7 @@ export class TcpOutputSink implements TcpSegmentSink {
   /**
    * Largest TCP segment one GSO super-frame toward `remoteIp` may carry: limited by the output device's GSO
    * size, the IPv4 length field and a large buffer; 0 when the route is local, has no GSO-capable device
-   * (or one without checksum offload), has a TX fault injector (faults apply to the frames the wire sees),
-   * or no large buffer is free.
+   * (or one without checksum offload), or no large buffer is free.
    */
   tsoMaxSegment(_localIp: number, remoteIp: number): number {
     const net = this.net;
@@ -45,7 +49,7 @@ export class TcpOutputSink implements TcpSegmentSink {
     if (!res) return 0;
     const itf = net.interfaces.get(res.swIfIndex);
     // Without checksum offload the device could not segment (a GSO frame needs CSUM_PARTIAL).
-    if (!itf?.device || net.txFaults[res.swIfIndex] || (itf.device as { offload?: boolean }).offload === false) return 0;
+    if (!itf?.device || (itf.device as { offload?: boolean }).offload === false) return 0;
     const gso = deviceTxGsoMaxSize(itf.device);
     if (gso <= ETHERNET_HEADER + itf.mtu) return 0;
     return Math.min(gso - ETHERNET_HEADER, IP4_MAX_TOTAL, LARGE_BUFFER_DATA_SIZE) - IP4_HEADER;
@@ -99,6 +103,35 @@ export class TcpOutputSink implements TcpSegmentSink {
     pool.gsoSize[bi] = gsoSize;
     pool.current[bi] = off;
     pool.length[bi] = total;
-    this.net.ip4Output(bi);
+    if (gsoSize > 0 && this.txFaulted(dstIp)) this.segmentAndOutput(bi, gsoSize);
+    else this.net.ip4Output(bi);
+  }
+
+  /** True when the route toward dst leaves through an interface with a TX fault injector. */
+  private txFaulted(dst: number): boolean {
+    const res = this.net.fib.resolve(dst);
+    return res !== undefined && this.net.txFaults[res.swIfIndex] !== undefined;
+  }
+
+  /** Cuts the TSO segment in `bi` into wire-sized segments (small buffers) and sends each; frees `bi`. */
+  private segmentAndOutput(bi: number, gsoSize: number): void {
+    const pool = this.net.graph.buffers;
+    // segmentTcp4Frame reads an Ethernet frame: only the EtherType matters; ip4-rewrite writes the real header.
+    pool.advance(bi, -ETHERNET_HEADER);
+    const at = pool.current[bi]!;
+    pool.arena[at + 12] = 0x08;
+    pool.arena[at + 13] = 0x00;
+    const n = segmentTcp4Frame(pool, bi, gsoSize, this.segments);
+    pool.free(bi);
+    if (n < 0) {
+      this.noBuffer++; // recovered by retransmission
+      return;
+    }
+    this.softwareSegmented++;
+    for (let i = 0; i < n; i++) {
+      const s = this.segments[i]!;
+      pool.advance(s, ETHERNET_HEADER);
+      this.net.ip4Output(s);
+    }
   }
 }

@@ -1,8 +1,8 @@
 // TSO through the graph (no root: MemoryDevice): a `source` session sends toward a peer over a device with TX
 // GSO; the TCP output sink builds super-segments in large pool buffers, ip4-rewrite lets them past the MTU,
 // af-packet-output marks them GSO_TCPV4 with gso size = MSS and counts the wire's packets. A device without
-// TX GSO, or a TX fault injector, gets MTU-sized segments only; a super-frame that reaches a device that
-// cannot send it is cut into wire frames in software.
+// TX GSO gets MTU-sized segments only; under a TX fault injector the sink cuts super-segments into wire frames
+// before the fault node; a super-frame that reaches a device that cannot send it is cut in software there.
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryDevice, type TransmittedFrame } from '../../../src/native/memory-device.js';
@@ -150,13 +150,19 @@ describe('TSO over a device with TX GSO', () => {
     expect(h.main.graph.buffers.largeAvailable).toBe(h.main.graph.buffers.largeCapacity);
   });
 
-  it('sends MTU-sized frames only while a TX fault injector is set', async () => {
+  it('cuts super-segments into MTU-sized frames before a TX fault injector', async () => {
     await setup(65536, 300_000);
     await h.cli('set interface fault host-veth0 tx drop 0');
     const { frames, payload } = pull(300_000);
     expectSourceBytes(payload);
     expect(frames.every((f) => f.bytes.length <= 1514 && !(f.flags & FrameFlag.GSO_TCPV4))).toBe(true);
-    expect(sm.stack.counters[TcpCounter.TsoSegmentsOut]).toBe(0);
+    for (const f of frames) {
+      expect(internetChecksum(f.bytes, 14, 34)).toBe(0);
+      expect((f.bytes[50]! << 8) | f.bytes[51]!).toBe(pseudoHeaderSum(OUR_IP, PEER_IP, IpProtocol.TCP, f.bytes.length - 34));
+    }
+    expect(sm.stack.counters[TcpCounter.TsoSegmentsOut]).toBeGreaterThan(0);
+    const pool = h.main.graph.buffers;
+    expect(pool.largeAvailable).toBe(pool.largeCapacity);
   });
 });
 
