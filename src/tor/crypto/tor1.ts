@@ -7,53 +7,62 @@ const ZERO_IV = Buffer.alloc(16);
 /** Keystream is made this many cell bodies at a time: one native call and one allocation per batch. */
 const KEYSTREAM_CELLS = 16;
 const ZEROS = Buffer.alloc(KEYSTREAM_CELLS * RELAY_BODY_LEN);
+/** Each body's keystream sits in its own 4-byte aligned 512-byte slot, so XOR runs on 32-bit words. */
+const SLOT = 512;
+const SLOT_WORDS = SLOT / 4;
+
+/** An aligned copy of the body being transformed (bodies are views at any offset of a read buffer). */
+const SCRATCH = new Int32Array(SLOT_WORDS);
+const SCRATCH_BYTES = new Uint8Array(SCRATCH.buffer);
+const SCRATCH_BODY = SCRATCH_BYTES.subarray(0, RELAY_BODY_LEN);
+
+function checkBody(body: Uint8Array): void {
+  if (body.length !== RELAY_BODY_LEN) throw new RangeError(`tor1 bodies are ${RELAY_BODY_LEN} bytes, not ${body.length}`);
+}
 
 /**
  * One direction of one hop: a continuous AES-128-CTR keystream and a running SHA-1.
  * CTR encryption is XOR with the keystream, so the keystream is generated ahead in batches (node's
- * Cipher has no in-place update; one Buffer per cell per hop was most of the data path's garbage).
+ * Cipher has no in-place update; one Buffer per cell per hop was most of the data path's garbage)
+ * and laid out one body per aligned slot.
  */
 class Tor1Layer {
   private readonly cipher: Cipher;
-  /** Generated keystream; bytes from `ksPos` on are unused. */
-  keystream: Uint8Array = new Uint8Array(0);
-  private ksPos = 0;
+  /** KEYSTREAM_CELLS slots of SLOT bytes; slot k holds the keystream of the k-th body of the batch. */
+  readonly words = new Int32Array(KEYSTREAM_CELLS * SLOT_WORDS);
+  readonly bytes = new Uint8Array(this.words.buffer);
+  /** The next unused slot (KEYSTREAM_CELLS: the batch is used up). */
+  private slot = KEYSTREAM_CELLS;
   readonly digest = new Sha1();
   constructor(key: Uint8Array, digestSeed: Uint8Array) {
     this.cipher = createCipheriv('aes-128-ctr', key, ZERO_IV);
     this.digest.update(digestSeed);
   }
-  /** XOR the next keystream bytes into `body` in place (encrypt and decrypt are the same operation). */
+
+  /** XOR the next body's keystream into `body` in place (encrypt and decrypt are the same operation). */
   apply(body: Uint8Array): void {
-    const p = this.reserve(body.length);
-    const ks = this.keystream;
-    for (let i = 0; i < body.length; i++) body[i] ^= ks[p + i]!;
-    this.ksPos = p + body.length;
+    checkBody(body);
+    const base = this.reserve() * SLOT_WORDS;
+    SCRATCH_BYTES.set(body);
+    const w = this.words;
+    for (let i = 0; i < SLOT_WORDS; i++) SCRATCH[i] ^= w[base + i]!;
+    body.set(SCRATCH_BODY);
+    this.advance();
   }
 
-  /** Make the next `n` keystream bytes contiguous in `keystream` and return where they start. */
-  reserve(n: number): number {
-    const left = this.keystream.length - this.ksPos;
-    if (left < n) {
-      const more = Math.max(n - left, ZEROS.length);
-      const fresh = this.cipher.update(more <= ZEROS.length ? ZEROS.subarray(0, more) : Buffer.alloc(more));
-      if (left === 0) {
-        this.keystream = fresh;
-      } else {
-        // Only when bodies of other sizes were mixed in (tests): keep the unused tail in front.
-        const joined = new Uint8Array(left + fresh.length);
-        joined.set(this.keystream.subarray(this.ksPos), 0);
-        joined.set(fresh, left);
-        this.keystream = joined;
-      }
-      this.ksPos = 0;
+  /** The slot holding the next body's keystream (made now if the batch is used up). */
+  reserve(): number {
+    if (this.slot === KEYSTREAM_CELLS) {
+      const ks = this.cipher.update(ZEROS);
+      for (let k = 0; k < KEYSTREAM_CELLS; k++) this.bytes.set(ks.subarray(k * RELAY_BODY_LEN, (k + 1) * RELAY_BODY_LEN), k * SLOT);
+      this.slot = 0;
     }
-    return this.ksPos;
+    return this.slot;
   }
 
-  /** Consume `n` reserved bytes. */
-  advance(n: number): void {
-    this.ksPos += n;
+  /** The reserved slot was used. */
+  advance(): void {
+    this.slot++;
   }
 }
 
@@ -83,8 +92,8 @@ export class Tor1CircuitCrypto {
   /** Backward digest state before the trial update of the cell being checked. */
   private readonly saved = new Sha1();
   private readonly trialTag = new Uint8Array(20);
-  /** Per hop: where this cell's backward keystream starts (scratch for peelInbound). */
-  private ksPos: number[] = [];
+  /** Per hop: byte offset of this cell's backward keystream slot (scratch for peelInbound). */
+  private slots: number[] = [];
 
   get hopCount(): number {
     return this.hops.length;
@@ -92,13 +101,13 @@ export class Tor1CircuitCrypto {
 
   addHop(keys: RelayKeys): void {
     this.hops.push(new Tor1Hop(keys));
-    this.ksPos.push(0);
+    this.slots.push(0);
   }
 
   /** Drop hops after `keep` (after a TRUNCATED). */
   truncate(keep: number): void {
     this.hops.length = Math.min(this.hops.length, keep);
-    this.ksPos.length = this.hops.length;
+    this.slots.length = this.hops.length;
   }
 
   /**
@@ -107,6 +116,7 @@ export class Tor1CircuitCrypto {
    * Returns the full 20-byte digest (the tag a SENDME v1 from that hop will echo).
    */
   encryptOutbound(body: Uint8Array, target: number): Uint8Array {
+    checkBody(body);
     const hop = this.hops[target];
     if (!hop) throw new RangeError(`no hop ${target}`);
     body[1] = 0;
@@ -130,17 +140,17 @@ export class Tor1CircuitCrypto {
    * XORed only up to a candidate hop, with all those layers' keystreams in one pass.
    */
   peelInbound(body: Uint8Array): number {
-    const n = body.length;
+    checkBody(body);
     const hops = this.hops;
-    const pos = this.ksPos;
-    for (let i = 0; i < hops.length; i++) pos[i] = hops[i]!.backward.reserve(n);
+    const slot = this.slots;
+    for (let i = 0; i < hops.length; i++) slot[i] = hops[i]!.backward.reserve() * SLOT;
     let r1 = body[1]!;
     let r2 = body[2]!;
     let peeled = 0; // layers already XORed into body
     for (let i = 0; i < hops.length; i++) {
       const layer = hops[i]!.backward;
-      r1 ^= layer.keystream[pos[i]! + 1]!;
-      r2 ^= layer.keystream[pos[i]! + 2]!;
+      r1 ^= layer.bytes[slot[i]! + 1]!;
+      r2 ^= layer.bytes[slot[i]! + 2]!;
       if ((r1 | r2) !== 0) continue;
       this.xorLayers(body, peeled, i + 1);
       peeled = i + 1;
@@ -164,42 +174,38 @@ export class Tor1CircuitCrypto {
       body[RELAY_DIGEST_OFFSET + 3] = d3;
       if (((t[0]! ^ d0) | (t[1]! ^ d1) | (t[2]! ^ d2) | (t[3]! ^ d3)) === 0) {
         // The cell passed through hops 0..i only: later layers' keystreams stay where they were.
-        for (let k = 0; k <= i; k++) hops[k]!.backward.advance(n);
+        for (let k = 0; k <= i; k++) hops[k]!.backward.advance();
         return i;
       }
       if (!last) layer.digest.copyFrom(this.saved);
     }
     this.xorLayers(body, peeled, hops.length);
-    for (let k = 0; k < hops.length; k++) hops[k]!.backward.advance(n);
+    for (let k = 0; k < hops.length; k++) hops[k]!.backward.advance();
     return -1;
   }
 
-  /** XOR the reserved keystreams of backward layers [from, to) into body, in one pass. */
+  /** XOR the reserved keystream slots of backward layers [from, to) into body, as 32-bit words. */
   private xorLayers(body: Uint8Array, from: number, to: number): void {
+    if (from >= to) return;
     const hops = this.hops;
-    const pos = this.ksPos;
-    const n = body.length;
+    const slot = this.slots;
+    SCRATCH_BYTES.set(body);
     let k = from;
     for (; to - k >= 3; k += 3) {
-      const a = hops[k]!.backward.keystream;
-      const b = hops[k + 1]!.backward.keystream;
-      const c = hops[k + 2]!.backward.keystream;
-      const pa = pos[k]!;
-      const pb = pos[k + 1]!;
-      const pc = pos[k + 2]!;
-      for (let j = 0; j < n; j++) body[j] ^= a[pa + j]! ^ b[pb + j]! ^ c[pc + j]!;
+      const a = hops[k]!.backward.words;
+      const b = hops[k + 1]!.backward.words;
+      const c = hops[k + 2]!.backward.words;
+      const pa = slot[k]! >> 2;
+      const pb = slot[k + 1]! >> 2;
+      const pc = slot[k + 2]! >> 2;
+      for (let j = 0; j < SLOT_WORDS; j++) SCRATCH[j] ^= a[pa + j]! ^ b[pb + j]! ^ c[pc + j]!;
     }
-    if (to - k === 2) {
-      const a = hops[k]!.backward.keystream;
-      const b = hops[k + 1]!.backward.keystream;
-      const pa = pos[k]!;
-      const pb = pos[k + 1]!;
-      for (let j = 0; j < n; j++) body[j] ^= a[pa + j]! ^ b[pb + j]!;
-    } else if (to - k === 1) {
-      const a = hops[k]!.backward.keystream;
-      const pa = pos[k]!;
-      for (let j = 0; j < n; j++) body[j] ^= a[pa + j]!;
+    for (; k < to; k++) {
+      const a = hops[k]!.backward.words;
+      const pa = slot[k]! >> 2;
+      for (let j = 0; j < SLOT_WORDS; j++) SCRATCH[j] ^= a[pa + j]!;
     }
+    body.set(SCRATCH_BODY);
   }
 
   /** The running backward digest after the cell the last peelInbound recognized (reused buffer). */
