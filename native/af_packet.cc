@@ -65,15 +65,17 @@ struct Options {
   bool qdiscBypass = true;    // PACKET_QDISC_BYPASS
   uint32_t fanoutGroup = 0;   // 0: no fanout; else PACKET_FANOUT hash group id (1..65535)
   int rxVersion = TPACKET_V2;  // V2: the reader is woken per frame; V3: per retired block (rxRetireMs)
-  // 0 = the default for the ring version and offload (see ResolveDefaults).
-  uint32_t rxFrameSize = 0, rxFramesPerBlock = 32, rxBlocks = 160, rxRetireMs = 1, rxFrames = 0;
+  uint32_t rxFrameSize = 2048;                                    // both versions
+  uint32_t rxFramesPerBlock = 32, rxBlocks = 160, rxRetireMs = 1;  // V3
+  uint32_t rxFrames = 4096;                                        // V2
   uint32_t rxCopyBytes = 16u << 20;  // V2: socket receive buffer for whole copies of frames longer than a slot
   uint32_t txFrameSize = 2048, txFrames = 1024;
   uint32_t txGsoFrames = 62, txGsoFrameSize = GSO_SLOT_SIZE;  // second TX ring for GSO; 0 frames: none
 };
 
 // Ring geometry for fixed-size slots (TX rings and V2 RX rings): frames never span blocks, blocks are whole
-// pages (allocated by the kernel in power-of-two page runs, so 2 MiB blocks waste nothing for large slots).
+// pages (the kernel allocates each block as a power-of-two run of pages, so blocks are powers of two: 64 KiB
+// for small slots, 2 MiB for large ones, where the slack after the last slot is under one slot).
 struct SlotGeometry {
   uint32_t blockSize = 0, blocks = 0, framesPerBlock = 0, frames = 0;
 };
@@ -265,7 +267,7 @@ class AfPacketSocket : public Napi::ObjectWrap<AfPacketSocket> {
 
     tpacket_req3 rx{};
     if (rxVersion_ == TPACKET_V3) {
-      uint32_t fs = o.rxFrameSize ? o.rxFrameSize : 2048;
+      uint32_t fs = o.rxFrameSize;
       rx.tp_block_size = fs * o.rxFramesPerBlock;
       rx.tp_block_nr = o.rxBlocks;
       rx.tp_frame_size = fs;
@@ -277,8 +279,7 @@ class AfPacketSocket : public Napi::ObjectWrap<AfPacketSocket> {
       // One slot per frame. A frame longer than a slot (a veth peer's 64 KiB GSO super-frame) is queued whole
       // on the socket as well (PACKET_COPY_THRESH) and read with recv in ring order; the receive buffer bounds
       // how many such frames may wait (it holds references to the kernel's buffers, not copies).
-      uint32_t fs = o.rxFrameSize ? o.rxFrameSize : 2048;
-      uint32_t n = o.rxFrames ? o.rxFrames : 4096;
+      uint32_t fs = o.rxFrameSize, n = o.rxFrames;
       v = 1;
       if (setsockopt(fd_, SOL_PACKET, PACKET_COPY_THRESH, &v, sizeof v) < 0) { *op = "PACKET_COPY_THRESH"; return errno; }
       int rcvbuf = int(o.rxCopyBytes);
