@@ -22,7 +22,7 @@ const ROOT = existsSync(join(HERE, '..', 'package.json')) ? join(HERE, '..') : j
 const RESULTS = join(ROOT, 'bench', 'results');
 
 /** The default set, in run order (kernel/dataplane baselines first, then the end-to-end ones). */
-export const KNOWN_BENCHMARKS = ['api-show-version', 'l3-icmp', 'tcp-throughput', 'socks-compare', 'tor-embedded'] as const;
+export const KNOWN_BENCHMARKS = ['api-show-version', 'native-latency', 'native-tx', 'l3-icmp', 'tcp-throughput', 'socks-compare', 'tor-embedded'] as const;
 
 export interface BenchOutcome {
   name: string;

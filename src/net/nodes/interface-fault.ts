@@ -32,7 +32,7 @@ export const FAULT_ERRORS = [
 /** Copies a buffer's bytes and metadata into a new buffer; NONE when the pool is empty. */
 function cloneBuffer(node: NodeRuntime, bi: number): number {
   const pool = node.buffers;
-  const copy = pool.alloc();
+  const copy = pool.allocLike(bi); // a large (TSO) buffer needs a large copy
   if (copy === NONE) return NONE;
   const len = pool.length[bi]!;
   const from = pool.current[bi]!;
@@ -41,6 +41,7 @@ function cloneBuffer(node: NodeRuntime, bi: number): number {
   pool.rxInterface[copy] = pool.rxInterface[bi]!;
   pool.txInterface[copy] = pool.txInterface[bi]!;
   pool.flags[copy] = pool.flags[bi]! & ~1; // the copy is not traced
+  pool.gsoSize[copy] = pool.gsoSize[bi]!;
   return copy;
 }
 
