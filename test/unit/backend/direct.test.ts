@@ -1,6 +1,7 @@
 // The direct backend worker against local 127.0.0.1 servers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type Server, type Socket } from 'node:net';
+import { connect as connectTcp, createServer, type Server, type Socket } from 'node:net';
+import { spawn } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
 import { join } from 'node:path';
 import { RingTable, type BackendEvent, type StreamEndpoint } from '../../../src/backend/index.js';
@@ -188,6 +189,48 @@ describe('direct backend', () => {
     expect(table.release(slot, 'dataplane')).toBe(true);
     await b.backend.close();
   });
+
+  it('an open that hangs fails with TIMEOUT at its deadline; an aborted one with MISC; both free the backend hold', async () => {
+    // A listener that never accepts, its accept queue filled: further connects hang in SYN-SENT.
+    const py = spawn('python3', ['-c', "import socket,time\ns=socket.socket()\ns.bind(('127.0.0.1',0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(60)"], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const fillers: Socket[] = [];
+    try {
+      const port = await new Promise<number>((r) => py.stdout.once('data', (d) => r(Number(String(d).trim()))));
+      for (let i = 0; i < 3; i++) {
+        const c = connectTcp({ host: '127.0.0.1', port });
+        c.on('error', () => undefined);
+        fillers.push(c);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      const table = RingTable.create({ slots: 4, capacity: 4096 });
+      const b = start(table, { ...ACK, connectTimeoutMs: 700 });
+      await b.next((e) => e.type === 'ready');
+      const open = (id: number): number => {
+        const slot = table.alloc()!;
+        b.backend.send({ type: 'open', id, slot, generation: table.generation(slot), target: { kind: 'ipv4', addr: '127.0.0.1', port }, isolationKey: '' });
+        return slot;
+      };
+      const t0 = performance.now();
+      const timedOut = open(40);
+      const aborted = open(41);
+      b.backend.send({ type: 'abort', id: 41 });
+      expect(await b.next((e) => e.type === 'failed' && e.id === 41)).toEqual({ type: 'failed', id: 41, reason: StreamEndReason.MISC });
+      expect(table.release(aborted, 'dataplane')).toBe(true);
+      expect(await b.next((e) => e.type === 'failed' && e.id === 40)).toEqual({ type: 'failed', id: 40, reason: StreamEndReason.TIMEOUT });
+      expect(performance.now() - t0).toBeGreaterThan(600);
+      expect(table.release(timedOut, 'dataplane')).toBe(true);
+      // A later open still gets its own full deadline (one timer serves them in order).
+      const t1 = performance.now();
+      const late = open(42);
+      expect(await b.next((e) => e.type === 'failed' && e.id === 42)).toEqual({ type: 'failed', id: 42, reason: StreamEndReason.TIMEOUT });
+      expect(performance.now() - t1).toBeGreaterThan(600);
+      expect(table.release(late, 'dataplane')).toBe(true);
+      await b.backend.close();
+    } finally {
+      for (const c of fillers) c.destroy();
+      py.kill();
+    }
+  }, 20_000);
 
   it('reset propagates both ways', async () => {
     const serverSockets: Socket[] = [];
