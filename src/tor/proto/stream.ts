@@ -209,6 +209,7 @@ export class Stream {
   private finish(reason: number, remote: boolean, error: ProtoError | null): void {
     if (this.st === 'closed') return;
     this.flush(); // data that arrived before the end goes first
+    if ((this.st as StreamState) === 'closed') return; // the consumer ended the stream on that data
     this.st = 'closed';
     this.onEvent({ type: 'end', reason, remote, error });
   }

@@ -163,3 +163,27 @@ describe('stream data batching per channel read', () => {
     expect(stream.deliverWindow).toBe(450);
   });
 });
+
+describe('stream end after held data', () => {
+  it('reports one end when the consumer ends the stream on the data flushed before a remote END', () => {
+    const relay = new FakeRelay();
+    const ch = new Channel({ expected: FIXTURE_IDS, tlsCertSha256: FIXTURE_TLS, peerAddr: { type: 4, bytes: Uint8Array.of(127, 0, 0, 1) }, send: relay.sink });
+    ch.start(FIXTURE_NOW);
+    ch.receive(relayHandshakeBytes(), FIXTURE_NOW);
+    const c = ch.createCircuitFast(FIXTURE_NOW);
+    if (!c.ok) throw new Error(c.error.message);
+    ch.receive(relay.createdFast(), FIXTURE_NOW);
+    const s = c.value.beginDir({}, FIXTURE_NOW);
+    if (!s.ok) throw new Error(s.error.message);
+    const stream = s.value;
+    const events: string[] = [];
+    stream.onEvent = (e) => {
+      events.push(e.type);
+      if (e.type === 'data') stream.end(EndReason.DONE);
+    };
+    ch.receive(relay.relayCell(RelayCmd.CONNECTED, stream.id).bytes, FIXTURE_NOW);
+    const read = Buffer.concat([relay.relayCell(RelayCmd.DATA, stream.id, ascii('x')).bytes, relay.relayCell(RelayCmd.END, stream.id, Uint8Array.of(EndReason.DONE)).bytes]);
+    ch.receive(new Uint8Array(read), FIXTURE_NOW);
+    expect(events).toEqual(['connected', 'data', 'end']);
+  });
+});
