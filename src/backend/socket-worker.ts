@@ -211,7 +211,8 @@ async function serve<C>(spec: SocketBackendSpec<C>, data: BackendWorkerData<C>, 
     if (r.early?.length) ep.write(r.early);
     s.pump = new SocketPump(ep, r.socket, (reason) => {
       forget(s);
-      post({ type: 'closed', id: s.id, reason });
+      // The dataplane learned the end from the rings already (EOF/reset); this is its bookkeeping.
+      control.send({ type: 'closed', id: s.id, reason }, true);
     });
     s.pump.start();
   };
