@@ -7,3 +7,4 @@ export * from './create-fast.js';
 export * from './ntor.js';
 export * from './tor1.js';
 export * from './sendme-tags.js';
+export * from './ntor-v3.js';
