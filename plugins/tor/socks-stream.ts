@@ -247,10 +247,7 @@ export class SocksStream {
     }
     if (this.clientEof && this.session.rxFifo.maxDequeue === 0) {
       this.sentBackendEof = true;
-      // When the backend has ended its direction already, only closing is left for it: no need to wake it
-      // for this alone (it learns within milliseconds, or with its next wakeup).
-      if (ep.readEnded) ep.shutdownWriteLazy();
-      else ep.shutdownWrite();
+      ep.shutdownWrite();
     }
   }
 

@@ -15,8 +15,6 @@ import type { Side } from './ring-table.js';
 
 /** Bytes per control ring: thousands of messages. */
 export const CONTROL_RING_CAPACITY = 256 * 1024;
-/** Longest a lazy message waits for a wakeup of its own. */
-export const LAZY_WAKE_MS = 2;
 const BELL_BYTES = 64;
 const BELL_OFFSET: Record<Side, number> = { dataplane: 0, backend: BELL_BYTES };
 const RING_OFFSET: Record<Side, number> = {
@@ -41,9 +39,6 @@ export class ControlChannel<Out, In> {
   /** Frames that did not fit the ring yet, oldest first. */
   private backlog: Uint8Array[] = [];
   private stopped = false;
-  /** A lazy message went out and no wakeup has followed it yet. */
-  private lazyUnrung = false;
-  private lazyTimer: NodeJS.Timeout | undefined;
 
   constructor(
     sab: SharedArrayBuffer,
@@ -60,38 +55,17 @@ export class ControlChannel<Out, In> {
     this.tx = new ByteRing(sab, RING_OFFSET[peer], CONTROL_RING_CAPACITY);
   }
 
-  /**
-   * Queue one message for the other side and wake it if it sleeps. A message nobody waits for (`lazy`:
-   * bookkeeping such as a stream's final `closed`) does not wake the reader by itself: the next urgent
-   * message's wakeup carries it along, and it waits at most LAZY_WAKE_MS when none comes. Waking a
-   * sleeping thread is the dearest part of a message.
-   */
-  send(m: Out, lazy = false): void {
+  /** Queue one message for the other side and wake it if it sleeps. */
+  send(m: Out): void {
     const frame = this.encode(this.writer, m);
     if (this.backlog.length === 0 && this.tx.free() >= frame.length) {
       this.tx.write(frame);
-      if (lazy) this.wakeLater();
-      else {
-        this.lazyUnrung = false;
-        this.peerBell.ring(0);
-      }
+      this.peerBell.ring(0);
     } else {
       this.backlog.push(frame.slice());
       this.flushBacklog();
     }
   }
-
-  private wakeLater(): void {
-    this.lazyUnrung = true;
-    this.lazyTimer ??= setTimeout(this.lazyWake, LAZY_WAKE_MS);
-  }
-
-  private readonly lazyWake = (): void => {
-    this.lazyTimer = undefined;
-    if (!this.lazyUnrung) return;
-    this.lazyUnrung = false;
-    this.peerBell.ring(0);
-  };
 
   /** Messages waiting in the backlog (the ring was full). */
   get backlogged(): number {
@@ -151,8 +125,5 @@ export class ControlChannel<Out, In> {
   stop(): void {
     this.stopped = true;
     this.bell.ring(0);
-    if (this.lazyTimer) clearTimeout(this.lazyTimer);
-    this.lazyTimer = undefined;
-    if (this.lazyUnrung) this.lazyWake();
   }
 }

@@ -54,24 +54,6 @@ export class Doorbell {
     return true;
   }
 
-  /**
-   * Marks `slot` ready without waking the owner: it sees the bit whenever it next looks (woken by another
-   * ring, or before it parks). Pair with `wakeIfPending` to bound how long that can take.
-   */
-  mark(slot: number): void {
-    Atomics.or(this.words, W_BITS + (slot >>> 5), 1 << (slot & 31));
-  }
-
-  /** Wakes the owner if it is parked with slots marked; true when a wakeup was sent. */
-  wakeIfPending(): boolean {
-    if (Atomics.load(this.words, W_PARKED) === 0 || !this.hasReady()) return false;
-    if (Atomics.exchange(this.words, W_PARKED, 0) === 0) return false;
-    Atomics.add(this.words, W_SEQ, 1);
-    Atomics.notify(this.words, W_SEQ);
-    this.hook?.();
-    return true;
-  }
-
   /** Slots rung since the last call; clears them. */
   takeReady(): number[] {
     const out: number[] = [];

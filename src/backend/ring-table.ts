@@ -32,9 +32,6 @@ const HOLD: Record<Side, number> = { dataplane: 1, backend: 2 };
 
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
 
-/** Longest a `ringLater` mark waits for its wakeup. */
-export const LAZY_RING_MS = 2;
-
 interface Geometry {
   slots: number;
   capacity: number;
@@ -117,32 +114,6 @@ export class RingTable {
     const bell = (side: Side) => new Doorbell(this.words.subarray(this.geo.bellOffset[side], this.geo.bellOffset[side] + this.geo.bellWords), this.slots);
     this.bells = { dataplane: bell('dataplane'), backend: bell('backend') };
   }
-
-  /** Doorbells with slots marked by `ringLater` and not yet woken for them. */
-  private readonly lazyPending: Record<Side, boolean> = { dataplane: false, backend: false };
-  private lazyTimer: NodeJS.Timeout | undefined;
-
-  /**
-   * Marks `slot` on `side`'s doorbell without waking that side now: the next ring from anywhere wakes it,
-   * and a timer of this thread does within LAZY_RING_MS otherwise. For events nobody waits on.
-   */
-  ringLater(slot: number, side: Side): void {
-    this.bells[side].mark(slot);
-    this.lazyPending[side] = true;
-    if (!this.lazyTimer) {
-      this.lazyTimer = setTimeout(this.wakeLazy, LAZY_RING_MS);
-      this.lazyTimer.unref?.();
-    }
-  }
-
-  private readonly wakeLazy = (): void => {
-    this.lazyTimer = undefined;
-    for (const side of ['dataplane', 'backend'] as const) {
-      if (!this.lazyPending[side]) continue;
-      this.lazyPending[side] = false;
-      this.bells[side].wakeIfPending();
-    }
-  };
 
   /** The doorbell `side` sleeps on (others ring it). */
   doorbell(side: Side): Doorbell {
@@ -281,18 +252,6 @@ export class StreamEndpoint {
     this.tx.setEof();
     this.tx.takeDataWakeup();
     this.peer.ring(this.slot);
-  }
-
-  /**
-   * Half-close like shutdownWrite, without waking the peer for it alone (it learns within LAZY_RING_MS,
-   * or sooner with any other wakeup): for an EOF the peer does not wait on, e.g. when it has already
-   * ended its own direction and only closing is left.
-   */
-  shutdownWriteLazy(): void {
-    if (this.tx.isEofSet()) return;
-    this.tx.setEof();
-    this.tx.takeDataWakeup();
-    this.table.ringLater(this.slot, otherSide(this.side));
   }
 
   /** Abort both directions and wake the peer. */

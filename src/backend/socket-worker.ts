@@ -211,8 +211,7 @@ async function serve<C>(spec: SocketBackendSpec<C>, data: BackendWorkerData<C>, 
     if (r.early?.length) ep.write(r.early);
     s.pump = new SocketPump(ep, r.socket, (reason) => {
       forget(s);
-      // The dataplane learned the end from the rings already (EOF/reset); this is its bookkeeping.
-      control.send({ type: 'closed', id: s.id, reason }, true);
+      post({ type: 'closed', id: s.id, reason });
     });
     s.pump.start();
   };

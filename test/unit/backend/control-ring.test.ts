@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ControlReader, ControlWriter, decodeEvent, decodeRequest, encodeEvent, encodeRequest, FRAME_HEADER } from '../../../src/backend/control-codec.js';
-import { ControlChannel, createControlBuffer, LAZY_WAKE_MS } from '../../../src/backend/control-ring.js';
+import { ControlChannel, createControlBuffer } from '../../../src/backend/control-ring.js';
 import type { BackendEvent, BackendRequest, StreamTarget } from '../../../src/backend/interface.js';
 
 function roundTrip<T>(encode: (w: ControlWriter, m: T) => Uint8Array, decode: (r: ControlReader) => T, m: T): T {
@@ -102,32 +102,6 @@ describe('control channel', () => {
     await done;
     expect(got).toEqual(Array.from({ length: n }, (_, i) => i));
     expect(dataplane.backlogged).toBe(0);
-    dataplane.stop();
-    backend.stop();
-  });
-
-  it('a lazy message wakes nobody by itself but arrives within LAZY_WAKE_MS, or with the next urgent one', async () => {
-    const sab = createControlBuffer();
-    const dataplane = new ControlChannel<BackendRequest, BackendEvent>(sab, 'dataplane', encodeRequest, decodeEvent);
-    const backend = new ControlChannel<BackendEvent, BackendRequest>(sab, 'backend', encodeEvent, decodeRequest);
-    const got: { id: number; at: number }[] = [];
-    const bell = new Int32Array(sab, 0, 3); // the dataplane's doorbell words: parked, seq, bits
-    void dataplane.run((e) => {
-      if (e.type === 'closed') got.push({ id: e.id, at: performance.now() });
-    });
-    await new Promise((r) => setTimeout(r, 10));
-    const t0 = performance.now();
-    backend.send({ type: 'closed', id: 1, reason: 6 }, true);
-    expect(Atomics.load(bell, 2)).toBe(0); // not rung yet
-    await new Promise((r) => setTimeout(r, 50));
-    expect(got.map((g) => g.id)).toEqual([1]);
-    expect(got[0]!.at - t0).toBeGreaterThanOrEqual(LAZY_WAKE_MS - 1);
-    // Carried along at once by an urgent message.
-    backend.send({ type: 'closed', id: 2, reason: 6 }, true);
-    backend.send({ type: 'connected', id: 3 });
-    await new Promise((r) => setImmediate(r));
-    await new Promise((r) => setImmediate(r));
-    expect(got.map((g) => g.id)).toEqual([1, 2]);
     dataplane.stop();
     backend.stop();
   });
