@@ -48,6 +48,9 @@ export const RelayCmd = {
   BEGIN_DIR: 13,
   EXTEND2: 14,
   EXTENDED2: 15,
+  /** Stream flow control on congestion-controlled circuits (proposal 344). */
+  XOFF: 43,
+  XON: 44,
 } as const;
 export type RelayCmdName = keyof typeof RelayCmd;
 

@@ -17,3 +17,5 @@ export * from './relay/sendme.js';
 export * from './relay/extend2.js';
 export * from './relay/truncate.js';
 export * from './relay/resolve.js';
+export * from './ntor-v3-extensions.js';
+export * from './relay/flow-control.js';

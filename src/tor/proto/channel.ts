@@ -3,9 +3,8 @@ import { err, ok, type Result } from '../bytes/result.js';
 import { encodeChannelCell, type ChannelCell } from '../cell/channel-cell.js';
 import { ChannelCellDecoder } from '../cell/channel-decoder.js';
 import { ChanCmd } from '../cell/commands.js';
-import type { NtorRelayKey } from '../crypto/ntor.js';
 import { ChannelHandshake, type ChannelHandshakeOptions, type ChannelInfo } from './channel-handshake.js';
-import { Circuit } from './circuit.js';
+import { Circuit, type CreateTarget } from './circuit.js';
 import { protoError, type ProtoError } from './errors.js';
 
 export type ChannelState = 'new' | 'handshaking' | 'open' | 'closed';
@@ -113,8 +112,11 @@ export class Channel {
     return c;
   }
 
-  /** A circuit whose first hop is created with ntor (CREATE2); `relay` is this channel's relay. */
-  createCircuit(relay: NtorRelayKey, _nowMs: number): Result<Circuit, ProtoError> {
+  /**
+   * A circuit whose first hop is created with CREATE2 (ntor, or ntor v3 when `relay.ntorV3`, asking
+   * for congestion control when `relay.congestionControl`); `relay` is this channel's relay.
+   */
+  createCircuit(relay: CreateTarget, _nowMs: number): Result<Circuit, ProtoError> {
     const c = this.newCircuit();
     if (!c.ok) return c;
     const s = c.value.startNtor(relay);

@@ -10,21 +10,39 @@ import { decodeSendmeBody, encodeSendmeBody } from '../cell/relay/sendme.js';
 import { decodeTruncatedBody, encodeTruncateBody } from '../cell/relay/truncate.js';
 import { createFastClientComplete, createFastClientStart, type CreateFastClientState } from '../crypto/create-fast.js';
 import { ntorClientComplete, ntorClientStart, type NtorClientState, type NtorRelayKey } from '../crypto/ntor.js';
-import type { RelayKeys } from '../crypto/relay-keys.js';
+import { ntorV3ClientComplete, ntorV3ClientStart, type NtorV3ClientState } from '../crypto/ntor-v3.js';
+import { splitRelayKeys, TOR1_KEY_MATERIAL_LEN, type RelayKeys } from '../crypto/relay-keys.js';
+import { ccResponseSendmeInc, decodeNtorV3Extensions, encodeNtorV3Extensions, NtorV3ExtType } from '../cell/ntor-v3-extensions.js';
 import { Tor1CircuitCrypto } from '../crypto/tor1.js';
 import type { ChannelCell } from '../cell/channel-cell.js';
-import type { CryptoError } from '../crypto/errors.js';
 import { ipToBytes } from './addr.js';
 import { protoError, type ProtoError } from './errors.js';
-import { CircuitHopWindows } from './flow-control.js';
+import { CircuitHopWindows, type HopFlow } from './flow-control.js';
+import { sendmeIncAcceptable, VegasHop, type CcParams } from './congestion-control.js';
 import { Stream, type StreamHost, type StreamKind, type StreamOptions } from './stream.js';
 
 /** Most RELAY_EARLY cells a circuit may send (tor-spec §5.6). */
 export const MAX_RELAY_EARLY = 8;
 const DEFAULT_MAX_STREAMS = 512;
 
+/** How a hop is created: ntor (default) or ntor v3, optionally asking for congestion control. */
+export interface HopHandshake {
+  /** Use ntor v3 (CREATE2 type 3); needs the relay's Ed25519 identity. */
+  readonly ntorV3?: boolean;
+  /**
+   * Ask the hop for congestion control (ntor v3 only) with these consensus parameters. Whether the
+   * hop agreed shows in `ccOf(hop)`; without its CC response the hop keeps fixed windows.
+   */
+  readonly congestionControl?: CcParams;
+}
+
+/** A relay to create the first hop with. */
+export interface CreateTarget extends NtorRelayKey, HopHandshake {
+  readonly ed25519Id?: Uint8Array;
+}
+
 /** The next relay to extend to (EXTEND2 link specifiers + ntor key). */
-export interface ExtendTarget {
+export interface ExtendTarget extends HopHandshake {
   readonly rsaId: Uint8Array; // 20
   readonly ed25519Id?: Uint8Array; // 32
   readonly ntorKey: Uint8Array; // 32
@@ -54,7 +72,8 @@ export interface CircuitLink {
 
 type PendingHandshake =
   | { readonly kind: 'fast'; readonly state: CreateFastClientState }
-  | { readonly kind: 'ntor'; readonly state: NtorClientState; readonly viaExtend: boolean };
+  | { readonly kind: 'ntor'; readonly state: NtorClientState; readonly viaExtend: boolean }
+  | { readonly kind: 'ntor3'; readonly state: NtorV3ClientState; readonly viaExtend: boolean; readonly cc: CcParams | undefined };
 
 export interface CircuitCounters {
   relayCellsIn: number;
@@ -79,7 +98,7 @@ export class Circuit implements StreamHost {
   };
   private st: CircuitState = 'creating';
   private readonly crypto = new Tor1CircuitCrypto();
-  private readonly windows: CircuitHopWindows[] = [];
+  private readonly windows: HopFlow[] = [];
   private readonly streams = new Map<number, Stream>();
   /** Streams holding data from the channel read in progress. */
   private holding: Stream[] = [];
@@ -113,7 +132,12 @@ export class Circuit implements StreamHost {
   /** Circuit-level windows toward hop `hop` (for inspection). */
   windowsOf(hop: number): { packageWindow: number; deliverWindow: number } | null {
     const w = this.windows[hop];
-    return w ? { packageWindow: w.packageWindow, deliverWindow: w.deliverWindow } : null;
+    return w instanceof CircuitHopWindows ? { packageWindow: w.packageWindow, deliverWindow: w.deliverWindow } : null;
+  }
+  /** The congestion control state of hop `hop`, or null when it uses fixed windows. */
+  ccOf(hop: number): VegasHop | null {
+    const w = this.windows[hop];
+    return w instanceof VegasHop ? w : null;
   }
 
   /** @internal */
@@ -124,12 +148,54 @@ export class Circuit implements StreamHost {
   }
 
   /** @internal */
-  startNtor(relay: NtorRelayKey): Result<void, ProtoError> {
-    const s = ntorClientStart(relay);
-    if (!s.ok) return err(protoError('BAD_ARGUMENT', s.error.message, s.error));
-    this.pending = { kind: 'ntor', state: s.value.state, viaExtend: false };
-    this.link.sendCell(this.circId, ChanCmd.CREATE2, encodeCreate2Body({ handshakeType: HandshakeType.NTOR, handshakeData: s.value.message }));
+  startNtor(relay: CreateTarget): Result<void, ProtoError> {
+    const hs = this.startHandshake(relay, relay.ed25519Id, relay, false);
+    if (!hs.ok) return hs;
+    this.link.sendCell(this.circId, ChanCmd.CREATE2, encodeCreate2Body(hs.value));
     return ok(undefined);
+  }
+
+  /** Begin an ntor or ntor v3 handshake with `relay`; sets `pending`. */
+  private startHandshake(relay: NtorRelayKey, ed25519Id: Uint8Array | undefined, hs: HopHandshake, viaExtend: boolean): Result<{ handshakeType: number; handshakeData: Uint8Array }, ProtoError> {
+    if (!hs.ntorV3) {
+      if (hs.congestionControl) return err(protoError('BAD_ARGUMENT', 'congestion control needs the ntor v3 handshake'));
+      const s = ntorClientStart(relay);
+      if (!s.ok) return err(protoError('BAD_ARGUMENT', s.error.message, s.error));
+      this.pending = { kind: 'ntor', state: s.value.state, viaExtend };
+      return ok({ handshakeType: HandshakeType.NTOR, handshakeData: s.value.message });
+    }
+    if (!ed25519Id) return err(protoError('BAD_ARGUMENT', 'ntor v3 needs the relay Ed25519 identity'));
+    const msg = encodeNtorV3Extensions(hs.congestionControl ? [{ type: NtorV3ExtType.CC_REQUEST, body: new Uint8Array(0) }] : []);
+    if (!msg.ok) return err(protoError('BAD_ARGUMENT', msg.error.message, msg.error));
+    const s = ntorV3ClientStart({ ed25519Id, ntorKey: relay.ntorKey }, msg.value);
+    if (!s.ok) return err(protoError('BAD_ARGUMENT', s.error.message, s.error));
+    this.pending = { kind: 'ntor3', state: s.value.state, viaExtend, cc: hs.congestionControl };
+    return ok({ handshakeType: HandshakeType.NTOR_V3, handshakeData: s.value.onionSkin });
+  }
+
+  /** Finish the pending ntor/ntor v3 handshake with the relay's reply: keys and the hop's flow control. */
+  private finishHandshake(reply: Uint8Array): Result<{ keys: RelayKeys; flow: HopFlow }, ProtoError> {
+    const p = this.pending;
+    if (p?.kind === 'ntor') {
+      const k = ntorClientComplete(p.state, reply);
+      if (!k.ok) return err(protoError('CIRCUIT_HANDSHAKE_FAILED', 'circuit handshake failed', k.error));
+      return ok({ keys: k.value, flow: new CircuitHopWindows() });
+    }
+    if (p?.kind !== 'ntor3') return err(protoError('PROTOCOL_VIOLATION', 'no handshake in progress'));
+    const done = ntorV3ClientComplete(p.state, reply, TOR1_KEY_MATERIAL_LEN);
+    if (!done.ok) return err(protoError('CIRCUIT_HANDSHAKE_FAILED', 'ntor v3 handshake failed', done.error));
+    const exts = decodeNtorV3Extensions(done.value.serverMessage);
+    if (!exts.ok) return err(protoError('CELL_DECODE', 'malformed ntor v3 server extensions', exts.error));
+    const inc = ccResponseSendmeInc(exts.value);
+    if (inc === 'malformed') return err(protoError('PROTOCOL_VIOLATION', 'malformed congestion control response'));
+    let flow: HopFlow = new CircuitHopWindows();
+    if (inc !== null) {
+      // A CC response we did not ask for, or an increment far from the consensus, is refused.
+      if (!p.cc) return err(protoError('PROTOCOL_VIOLATION', 'unrequested congestion control response'));
+      if (!sendmeIncAcceptable(inc, p.cc)) return err(protoError('PROTOCOL_VIOLATION', `unacceptable sendme_inc ${inc}`));
+      flow = new VegasHop(p.cc, inc);
+    }
+    return ok({ keys: splitRelayKeys(done.value.keys), flow });
   }
 
   /** Extend by one hop with ntor (EXTEND2 in RELAY_EARLY to the current last hop). */
@@ -147,11 +213,13 @@ export class Circuit implements StreamHost {
       if (!v6 || v6.type !== 6) return err(protoError('BAD_ARGUMENT', 'extend ipv6 must be an IPv6 literal'));
       specs.push({ type: 1, addr: v6.bytes, port: target.ipv6.port });
     }
-    const s = ntorClientStart({ rsaId: target.rsaId, ntorKey: target.ntorKey });
-    if (!s.ok) return err(protoError('BAD_ARGUMENT', s.error.message, s.error));
-    const body = encodeExtend2Body({ linkSpecifiers: specs, handshakeType: HandshakeType.NTOR, handshakeData: s.value.message });
-    if (!body.ok) return err(protoError('BAD_ARGUMENT', body.error.message, body.error));
-    this.pending = { kind: 'ntor', state: s.value.state, viaExtend: true };
+    const hs = this.startHandshake({ rsaId: target.rsaId, ntorKey: target.ntorKey }, target.ed25519Id, target, true);
+    if (!hs.ok) return hs;
+    const body = encodeExtend2Body({ linkSpecifiers: specs, ...hs.value });
+    if (!body.ok) {
+      this.pending = null;
+      return err(protoError('BAD_ARGUMENT', body.error.message, body.error));
+    }
     this.st = 'extending';
     this.sendRelay(this.hops - 1, RelayCmd.EXTEND2, 0, body.value, true);
     return ok(undefined);
@@ -201,12 +269,12 @@ export class Circuit implements StreamHost {
     this.sendRelay(stream.hop, command, stream.id, data, false);
   }
 
-  packageStreamData(stream: Stream, data: Uint8Array): boolean {
+  packageStreamData(stream: Stream, data: Uint8Array, nowMs: number): boolean {
     const w = this.windows[stream.hop];
     if (this.st === 'closed' || !w || !w.canPackage) return false;
     const tag = this.sendRelay(stream.hop, RelayCmd.DATA, stream.id, data, false);
     if (!tag) return false;
-    w.notePackaged(tag);
+    w.notePackaged(tag, nowMs);
     this.counters.dataCellsOut++;
     return true;
   }
@@ -242,13 +310,18 @@ export class Circuit implements StreamHost {
         if (this.st !== 'creating' || this.pending?.kind !== 'fast') return this.fail('unexpected CREATED_FAST');
         const m = decodeCreatedFastBody(cell.body);
         if (!m.ok) return this.fail('malformed CREATED_FAST');
-        return this.hopCreated(createFastClientComplete(this.pending.state, m.value.y, m.value.kh));
+        const keys = createFastClientComplete(this.pending.state, m.value.y, m.value.kh);
+        if (!keys.ok) return this.fail('circuit handshake failed', 'CIRCUIT_HANDSHAKE_FAILED', keys.error);
+        return this.addHop(keys.value, new CircuitHopWindows(), { type: 'open' });
       }
       case ChanCmd.CREATED2: {
-        if (this.st !== 'creating' || this.pending?.kind !== 'ntor') return this.fail('unexpected CREATED2');
+        const p = this.pending;
+        if (this.st !== 'creating' || (p?.kind !== 'ntor' && p?.kind !== 'ntor3') || p.viaExtend) return this.fail('unexpected CREATED2');
         const m = decodeCreated2Body(cell.body);
         if (!m.ok) return this.fail('malformed CREATED2');
-        return this.hopCreated(ntorClientComplete(this.pending.state, m.value));
+        const done = this.finishHandshake(m.value);
+        if (!done.ok) return this.fail(done.error.message, done.error.code, done.error.cause);
+        return this.addHop(done.value.keys, done.value.flow, { type: 'open' });
       }
       case ChanCmd.DESTROY: {
         const r = decodeDestroyBody(cell.body);
@@ -276,19 +349,18 @@ export class Circuit implements StreamHost {
     let id = this.nextStreamId;
     while (this.streams.has(id)) id = id >= 0xffff ? 1 : id + 1;
     this.nextStreamId = id >= 0xffff ? 1 : id + 1;
-    const stream = new Stream(this, id, kind, this.hops - 1, opts);
+    const stream = new Stream(this, id, kind, this.hops - 1, opts, this.windows[this.hops - 1] instanceof VegasHop);
     this.streams.set(id, stream);
     this.sendRelay(stream.hop, command, id, body, false);
     return ok(stream);
   }
 
-  private hopCreated(keys: Result<RelayKeys, CryptoError>): void {
-    if (!keys.ok) return this.fail('circuit handshake failed', 'CIRCUIT_HANDSHAKE_FAILED', keys.error);
+  private addHop(keys: RelayKeys, flow: HopFlow, event: CircuitEvent): void {
     this.pending = null;
-    this.crypto.addHop(keys.value);
-    this.windows.push(new CircuitHopWindows());
+    this.crypto.addHop(keys);
+    this.windows.push(flow);
     this.st = 'open';
-    this.onEvent({ type: 'open' });
+    this.onEvent(event);
   }
 
   /** Encrypt and send one relay cell toward `hop`; returns the forward digest (SENDME tag). */
@@ -328,7 +400,7 @@ export class Circuit implements StreamHost {
         this.counters.sendmesIn++;
         const s = decodeSendmeBody(data);
         const tag = s.ok && s.value.version === 1 ? s.value.tag : null;
-        const verdict = this.windows[hop]!.noteSendme(tag);
+        const verdict = this.windows[hop]!.noteSendme(tag, nowMs);
         if (verdict === 'overflow') return this.fail('circuit SENDME overflows the package window', 'WINDOW_VIOLATION');
         if (verdict === 'unauthenticated') return this.fail('circuit SENDME is not an authenticated v1 SENDME', 'SENDME_UNAUTHENTICATED');
         for (const st of this.streams.values()) if (st.hop === hop) st.circuitWritable();
@@ -336,17 +408,12 @@ export class Circuit implements StreamHost {
       }
       case RelayCmd.EXTENDED2: {
         const p = this.pending;
-        if (this.st !== 'extending' || p?.kind !== 'ntor' || !p.viaExtend || hop !== this.hops - 1) return this.fail('unexpected EXTENDED2');
+        if (this.st !== 'extending' || (p?.kind !== 'ntor' && p?.kind !== 'ntor3') || !p.viaExtend || hop !== this.hops - 1) return this.fail('unexpected EXTENDED2');
         const hs = decodeExtended2Body(data);
         if (!hs.ok) return this.fail('malformed EXTENDED2', 'CELL_DECODE', hs.error);
-        const keys = ntorClientComplete(p.state, hs.value);
-        if (!keys.ok) return this.fail('EXTENDED2 handshake failed', 'CIRCUIT_HANDSHAKE_FAILED', keys.error);
-        this.pending = null;
-        this.crypto.addHop(keys.value);
-        this.windows.push(new CircuitHopWindows());
-        this.st = 'open';
-        this.onEvent({ type: 'extended', hops: this.hops });
-        return;
+        const done = this.finishHandshake(hs.value);
+        if (!done.ok) return this.fail(`EXTENDED2: ${done.error.message}`, done.error.code, done.error.cause);
+        return this.addHop(done.value.keys, done.value.flow, { type: 'extended', hops: this.hops + 1 });
       }
       case RelayCmd.TRUNCATED: {
         const r = decodeTruncatedBody(data);

@@ -7,9 +7,24 @@ export const STREAM_WINDOW_START = 500;
 export const STREAM_WINDOW_INCREMENT = 50;
 
 /**
+ * A hop's circuit-level flow control as the circuit drives it: fixed windows (CircuitHopWindows) or
+ * congestion control (VegasHop). Only DATA cells count.
+ */
+export interface HopFlow {
+  readonly packageWindow: number;
+  readonly canPackage: boolean;
+  /** One DATA cell toward the hop is being sent; `tag` is its forward digest. */
+  notePackaged(tag: Uint8Array, nowMs: number): void;
+  /** A circuit SENDME from the hop (tag null: not v1). */
+  noteSendme(tag: Uint8Array | null, nowMs: number): 'ok' | 'unauthenticated' | 'overflow';
+  /** One DATA cell from the hop; 'sendme': send a circuit SENDME now. */
+  noteDelivered(): 'ok' | 'sendme' | 'violation';
+}
+
+/**
  * Per-hop circuit-level windows with authenticated SENDME v1 (proposal 289). Only DATA cells count.
  */
-export class CircuitHopWindows {
+export class CircuitHopWindows implements HopFlow {
   packageWindow = CIRCUIT_WINDOW_START;
   deliverWindow = CIRCUIT_WINDOW_START;
   private readonly expectedTags = new SendmeTagQueue(CIRCUIT_WINDOW_START / CIRCUIT_WINDOW_INCREMENT);
@@ -18,7 +33,7 @@ export class CircuitHopWindows {
    * Account for one DATA cell we are about to send whose forward digest is `tag`.
    * Returns false if the window is closed (nothing was changed).
    */
-  notePackaged(tag: Uint8Array): boolean {
+  notePackaged(tag: Uint8Array, _nowMs?: number): boolean {
     if (this.packageWindow <= 0) return false;
     if (isSendmeTriggeringCell(this.packageWindow, CIRCUIT_WINDOW_INCREMENT, CIRCUIT_WINDOW_START)) this.expectedTags.push(tag);
     this.packageWindow--;
@@ -31,7 +46,7 @@ export class CircuitHopWindows {
   }
 
   /** An incoming circuit SENDME: must be v1 and echo the oldest remembered tag. */
-  noteSendme(tag: Uint8Array | null): 'ok' | 'unauthenticated' | 'overflow' {
+  noteSendme(tag: Uint8Array | null, _nowMs?: number): 'ok' | 'unauthenticated' | 'overflow' {
     if (this.packageWindow + CIRCUIT_WINDOW_INCREMENT > CIRCUIT_WINDOW_START) return 'overflow';
     if (!tag || !this.expectedTags.matchOldest(tag)) return 'unauthenticated';
     this.packageWindow += CIRCUIT_WINDOW_INCREMENT;

@@ -3,8 +3,17 @@ import { RELAY_DATA_MAX } from '../cell/relay-cell.js';
 import { decodeConnectedBody, type Connected } from '../cell/relay/connected.js';
 import { EndReason, decodeEndBody, encodeEndBody } from '../cell/relay/end.js';
 import { decodeResolvedBody, type ResolvedAnswer } from '../cell/relay/resolve.js';
+import { decodeXoffBody, decodeXonBody, encodeXoffBody, encodeXonBody } from '../cell/relay/flow-control.js';
 import { protoError, type ProtoError } from './errors.js';
-import { StreamWindows } from './flow-control.js';
+import { StreamWindows, STREAM_WINDOW_INCREMENT, STREAM_WINDOW_START } from './flow-control.js';
+
+/**
+ * XON/XOFF thresholds on congestion-controlled circuits, in consumer free space: XOFF once less than
+ * 256 KiB is free (about cc_xoff_client = 500 cells buffered in a 512 KiB consumer), XON once 384 KiB
+ * is free again. The consumer should hold 512 KiB plus what the exit has in flight when XOFF lands.
+ */
+export const CC_XOFF_FREE_BELOW = 256 * 1024;
+export const CC_XON_FREE_AT_LEAST = 384 * 1024;
 
 /** What a stream was opened with: BEGIN (exit TCP), BEGIN_DIR (relay's directory), RESOLVE. */
 export type StreamKind = 'data' | 'dir' | 'resolve';
@@ -27,13 +36,24 @@ export interface StreamOptions {
    * window (500 cells × 498 bytes) before any credit. Omitted: the consumer never pushes back.
    */
   readonly freeSpace?: () => number;
+  /** Congestion-controlled circuits: send XOFF when `freeSpace()` drops below this (bytes). */
+  readonly xoffFreeBelow?: number;
+  /** Congestion-controlled circuits: send XON once `freeSpace()` is at least this again (bytes). */
+  readonly xonFreeAtLeast?: number;
+}
+
+export interface StreamFlowCounters {
+  xoffSent: number;
+  xonSent: number;
+  xoffReceived: number;
+  xonReceived: number;
 }
 
 /** The circuit as a stream sees it. */
 export interface StreamHost {
   sendStreamMessage(stream: Stream, command: number, data: Uint8Array): void;
   /** Send one DATA cell; false if the circuit's package window toward the stream's hop is closed. */
-  packageStreamData(stream: Stream, data: Uint8Array): boolean;
+  packageStreamData(stream: Stream, data: Uint8Array, nowMs: number): boolean;
   circuitPackageWindow(hop: number): number;
   detachStream(stream: Stream): void;
   /** The stream holds received data; the host calls `flush()` once the current batch of cells is done. */
@@ -43,7 +63,9 @@ export interface StreamHost {
 /**
  * One stream on a circuit (tor-spec §6): an engine with no buffers of its own. write() sends what
  * the stream and circuit windows allow and returns how many bytes it took; data is handed to the
- * consumer through 'data' events.
+ * consumer through 'data' events. On a hop with congestion control (`xonXoff`) there are no stream
+ * windows or stream SENDMEs: the circuit's cwnd paces sending, XOFF/XON from the exit pause and
+ * resume it, and we send XOFF/XON as the consumer's free space crosses the thresholds.
  */
 export class Stream {
   onEvent: (e: StreamEvent) => void = () => {};
@@ -57,6 +79,15 @@ export class Stream {
    */
   private held: Uint8Array[] = [];
   private heldBytes = 0;
+  private readonly xoffFreeBelow: number;
+  private readonly xonFreeAtLeast: number;
+  /** We sent XOFF and no XON since. */
+  private xoffSent = false;
+  /** The exit sent XOFF and no XON since: write() takes nothing. */
+  private xoffReceived = false;
+  /** The exit's last XON rate advisory (kbit/s, 0 = unlimited). */
+  advisedKbps = 0;
+  readonly flowCounters: StreamFlowCounters = { xoffSent: 0, xonSent: 0, xoffReceived: 0, xonReceived: 0 };
 
   constructor(
     private readonly host: StreamHost,
@@ -65,8 +96,12 @@ export class Stream {
     /** Index of the hop this stream terminates at. */
     readonly hop: number,
     opts: StreamOptions = {},
+    /** The hop negotiated congestion control: XON/XOFF instead of stream windows. */
+    readonly xonXoff = false,
   ) {
     this.freeSpace = opts.freeSpace ?? (() => Number.POSITIVE_INFINITY);
+    this.xoffFreeBelow = opts.xoffFreeBelow ?? CC_XOFF_FREE_BELOW;
+    this.xonFreeAtLeast = Math.max(this.xoffFreeBelow, opts.xonFreeAtLeast ?? CC_XON_FREE_AT_LEAST);
   }
 
   get state(): StreamState {
@@ -76,7 +111,25 @@ export class Stream {
   /** Bytes write() would accept right now. */
   get writableBytes(): number {
     if (this.st !== 'open') return 0;
+    if (this.xonXoff) return this.xoffReceived ? 0 : this.host.circuitPackageWindow(this.hop) * RELAY_DATA_MAX;
     return Math.min(this.windows.packageWindow, this.host.circuitPackageWindow(this.hop)) * RELAY_DATA_MAX;
+  }
+
+  /**
+   * The stream waits for consumer space (withheld stream SENDMEs, or an XOFF we sent): the consumer
+   * must call notifyConsumed() when space frees up.
+   */
+  get awaitingConsumer(): boolean {
+    if (this.st !== 'open') return false;
+    return this.xonXoff ? this.xoffSent : this.windows.deliverWindow <= STREAM_WINDOW_START - STREAM_WINDOW_INCREMENT;
+  }
+  /** We have told the exit to stop (XOFF) and not resumed it yet. */
+  get stoppedExit(): boolean {
+    return this.xoffSent;
+  }
+  /** The exit told us to stop sending (XOFF). */
+  get stoppedByExit(): boolean {
+    return this.xoffReceived;
   }
 
   get packageWindow(): number {
@@ -87,12 +140,21 @@ export class Stream {
   }
 
   /** Send as much of `data` as the windows allow, in cells of up to 498 bytes; returns bytes taken. */
-  write(data: Uint8Array, _nowMs: number): number {
+  write(data: Uint8Array, nowMs: number): number {
     if (this.st !== 'open' || this.kind === 'resolve') return 0;
     let off = 0;
+    if (this.xonXoff) {
+      if (this.xoffReceived) return 0;
+      while (off < data.length) {
+        const chunk = data.subarray(off, Math.min(data.length, off + RELAY_DATA_MAX));
+        if (!this.host.packageStreamData(this, chunk, nowMs)) break;
+        off += chunk.length;
+      }
+      return off;
+    }
     while (off < data.length && this.windows.packageWindow > 0) {
       const chunk = data.subarray(off, Math.min(data.length, off + RELAY_DATA_MAX));
-      if (!this.host.packageStreamData(this, chunk)) break;
+      if (!this.host.packageStreamData(this, chunk, nowMs)) break;
       this.windows.packageWindow--;
       off += chunk.length;
     }
@@ -107,9 +169,10 @@ export class Stream {
     this.finish(reason, false, null);
   }
 
-  /** The consumer freed space: send any stream SENDMEs it now has room for. */
+  /** The consumer freed space: send any stream SENDMEs it now has room for (or XON). */
   notifyConsumed(_nowMs?: number): void {
-    this.maybeSendSendme();
+    if (this.xonXoff) this.maybeSendXon();
+    else this.maybeSendSendme();
   }
 
   // ---- called by the circuit ----
@@ -128,18 +191,38 @@ export class Stream {
       }
       case RelayCmd.DATA: {
         if (this.st !== 'open') return this.violation('DATA before CONNECTED');
-        if (!this.windows.noteDelivered()) return this.violation('stream deliver window exceeded');
+        if (!this.xonXoff && !this.windows.noteDelivered()) return this.violation('stream deliver window exceeded');
         if (data.length > 0) {
           if (this.held.length === 0) this.host.holdsData(this);
           this.held.push(data);
           this.heldBytes += data.length;
         }
-        this.maybeSendSendme();
+        if (this.xonXoff) this.maybeSendXoff();
+        else this.maybeSendSendme();
         return;
       }
       case RelayCmd.SENDME: {
+        if (this.xonXoff) return this.violation('stream SENDME on a congestion-controlled circuit');
         if (!this.windows.noteSendme()) return this.violation('stream SENDME overflows the package window');
         if (this.st === 'open') this.onEvent({ type: 'writable' });
+        return;
+      }
+      case RelayCmd.XOFF: {
+        if (!this.xonXoff) return this.violation('XOFF without congestion control');
+        if (!decodeXoffBody(data).ok) return this.violation('malformed XOFF');
+        this.flowCounters.xoffReceived++;
+        this.xoffReceived = true;
+        return;
+      }
+      case RelayCmd.XON: {
+        if (!this.xonXoff) return this.violation('XON without congestion control');
+        const x = decodeXonBody(data);
+        if (!x.ok) return this.violation('malformed XON');
+        this.flowCounters.xonReceived++;
+        this.advisedKbps = x.value.kbpsEwma;
+        const was = this.xoffReceived;
+        this.xoffReceived = false;
+        if (was && this.st === 'open') this.onEvent({ type: 'writable' });
         return;
       }
       case RelayCmd.END: {
@@ -190,6 +273,27 @@ export class Stream {
   /** @internal The circuit is gone. */
   circuitClosed(error: ProtoError | null): void {
     this.finish(EndReason.DESTROY, false, error);
+  }
+
+  /** Consumer space (minus held bytes) fell below the threshold: ask the exit to stop reading. */
+  private maybeSendXoff(): void {
+    if (this.xoffSent || this.st !== 'open') return;
+    if (this.freeSpace() - this.heldBytes >= this.xoffFreeBelow) return;
+    this.xoffSent = true;
+    this.flowCounters.xoffSent++;
+    this.host.sendStreamMessage(this, RelayCmd.XOFF, encodeXoffBody());
+  }
+
+  /**
+   * The consumer drained enough: resume the exit. The rate advisory is 0 ("no limit"): the consumer
+   * side of this engine is a local ring or buffer, not a link whose rate the exit should match.
+   */
+  private maybeSendXon(): void {
+    if (!this.xoffSent || this.st !== 'open') return;
+    if (this.freeSpace() - this.heldBytes < this.xonFreeAtLeast) return;
+    this.xoffSent = false;
+    this.flowCounters.xonSent++;
+    this.host.sendStreamMessage(this, RelayCmd.XON, encodeXonBody(0));
   }
 
   private maybeSendSendme(): void {

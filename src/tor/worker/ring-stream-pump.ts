@@ -1,7 +1,10 @@
 // Moves one Tor stream's bytes between the proto Stream and its slot's rings, with backpressure both
 // ways. Down (exit -> client): cells go into the toDataplane ring; what does not fit waits in a
 // bounded overflow (one stream window), and the stream's SENDMEs are withheld until ring + overflow
-// can take a further window, so a slow SOCKS client stops the exit. Up (client -> exit): bytes leave
+// can take a further window, so a slow SOCKS client stops the exit. On a congestion-controlled
+// circuit there are no stream windows: the stream sends XOFF once ring + overflow hold more than
+// half their room (see Stream's CC thresholds) and XON once drained; cells the exit had in flight
+// when XOFF landed still queue here, up to a hard limit past which the stream is aborted. Up (client -> exit): bytes leave
 // the toBackend ring only as fast as the stream and circuit package windows allow. Tor streams have
 // no half-close: as C tor does on a SOCKS client's EOF, the client's EOF ends the stream with END DONE
 // once its bytes are sent; that END, or the exit's END DONE, becomes ring EOF; other END reasons, a
@@ -10,11 +13,15 @@ import type { StreamEndpoint } from '../../backend/ring-table.js';
 import { EndReason } from '../cell/relay/end.js';
 import { RELAY_DATA_MAX } from '../cell/relay-cell.js';
 import type { StreamSink } from '../circmgr/circmgr.js';
-import { STREAM_WINDOW_INCREMENT, STREAM_WINDOW_START } from '../proto/flow-control.js';
 import type { Stream, StreamEvent } from '../proto/stream.js';
 
 /** Overflow above the ring: one full stream window (500 cells × 498 bytes) rounded up. */
 export const OVERFLOW_CAPACITY = 256 * 1024;
+/**
+ * Congestion-controlled streams: most bytes queued above the ring. XOFF goes out long before this;
+ * what exceeds it is an exit ignoring XOFF (or a cwnd beyond any sane size), and the stream ends.
+ */
+export const CC_OVERFLOW_LIMIT = 8 * 1024 * 1024;
 /** One worker thread serves every pump: a shared buffer for coalescing queued cells into one write. */
 const STAGING = new Uint8Array(64 * 1024);
 /** Most bytes moved from the ring into the stream per pass. */
@@ -34,6 +41,8 @@ export class RingStreamPump implements StreamSink {
   private readonly upBuf = new Uint8Array(MAX_UP_CHUNK);
   bytesDown = 0;
   bytesUp = 0;
+  /** Most bytes ever queued above the ring (for tests and stats). */
+  overflowPeak = 0;
 
   /** `onDone(reason)` runs once, after the backend released its hold on the slot. */
   constructor(
@@ -119,6 +128,8 @@ export class RingStreamPump implements StreamSink {
     // write and at most one doorbell ring per batch instead of one per 498-byte cell.
     this.overflow.push(data);
     this.overflowBytes += data.length;
+    if (this.overflowBytes > this.overflowPeak) this.overflowPeak = this.overflowBytes;
+    if (this.overflowBytes > CC_OVERFLOW_LIMIT) return this.abort(EndReason.RESOURCELIMIT);
     if (!this.batchQueued) {
       this.batchQueued = true;
       queueMicrotask(() => {
@@ -160,7 +171,7 @@ export class RingStreamPump implements StreamSink {
     const s = this.stream;
     if (s && s.state === 'open') {
       s.notifyConsumed(this.now());
-      if (s.deliverWindow <= STREAM_WINDOW_START - STREAM_WINDOW_INCREMENT) this.ep.armWrite();
+      if (s.awaitingConsumer) this.ep.armWrite();
     }
   }
 
