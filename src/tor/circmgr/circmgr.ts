@@ -19,6 +19,8 @@ import { cryptoRandom, type RandomSource } from '../netdir/random.js';
 import type { Relay } from '../netdir/relay.js';
 import { policyAllowsPort } from '../netdoc/portpolicy.js';
 import { x25519Prefill } from '../crypto/x25519.js';
+import { CcAlg, ccParamsFrom, type CcParams } from '../proto/congestion-control.js';
+import { hopHandshake } from './protocols.js';
 import type { Circuit, CircuitEvent } from '../proto/circuit.js';
 import type { ProtoError } from '../proto/errors.js';
 import type { Stream, StreamEvent } from '../proto/stream.js';
@@ -44,6 +46,12 @@ export interface CircMgrOptions {
   readonly preemptiveCircuits?: number;
   /** Attempts per stream across circuits (default 4). */
   readonly maxStreamAttempts?: number;
+  /**
+   * Congestion control (proposal 324) on exit circuits. 'auto' (default): used when the consensus
+   * enables it (cc_alg ≠ 0; absent means TOR_VEGAS) and the exit supports it (Relay=4, FlowCtrl=2),
+   * with ntor v3 to every hop that speaks it. 'off': classic ntor and fixed SENDME windows only.
+   */
+  readonly congestionControl?: 'auto' | 'off';
 }
 
 export type CircuitPurpose = 'exit' | 'dir';
@@ -126,13 +134,14 @@ export class CircuitBuildError extends Error {
   }
 }
 
-const DEFAULTS = {
+const DEFAULTS: { buildTimeoutMs: number; beginTimeoutMs: number; maxDirtinessMs: number; preemptivePorts: number[]; preemptiveCircuits: number; maxStreamAttempts: number; congestionControl: 'auto' | 'off' } = {
   buildTimeoutMs: 60_000,
   beginTimeoutMs: 10_000,
   maxDirtinessMs: 10 * 60_000,
   preemptivePorts: [80, 443],
   preemptiveCircuits: 2,
   maxStreamAttempts: 4,
+  congestionControl: 'auto',
 };
 
 function chanTarget(r: Relay): ChanTarget {
@@ -165,6 +174,7 @@ export class CircMgr {
       preemptivePorts: [...(opts.preemptivePorts ?? DEFAULTS.preemptivePorts)],
       preemptiveCircuits: opts.preemptiveCircuits ?? DEFAULTS.preemptiveCircuits,
       maxStreamAttempts: opts.maxStreamAttempts ?? DEFAULTS.maxStreamAttempts,
+      congestionControl: opts.congestionControl ?? DEFAULTS.congestionControl,
     };
   }
 
@@ -188,12 +198,22 @@ export class CircMgr {
     if (!middle) throw this.buildError('path-no-middle', 'no middle relay fits the path');
     const hops = [guard, middle, exit];
     const mc = this.track('exit', hops, exit, isolationKey);
-    mc.ready = this.withBuildTimeout(mc, this.runExitBuild(mc, hops));
+    mc.ready = this.withBuildTimeout(mc, this.runExitBuild(mc, hops, this.ccParamsFor(dir)));
     mc.ready.catch(() => undefined);
     return mc;
   }
 
-  private async runExitBuild(mc: ManagedCircuit, hops: Relay[]): Promise<ManagedCircuit> {
+  /** Congestion control parameters for new circuits, or undefined when it is off. */
+  private ccParamsFor(dir: NetDir): CcParams | undefined {
+    if (this.cfg.congestionControl === 'off') return undefined;
+    const params = ccParamsFrom((name) => {
+      const v = dir.param(name, Number.NaN);
+      return Number.isNaN(v) ? undefined : v;
+    });
+    return params.alg === CcAlg.SENDME ? undefined : params;
+  }
+
+  private async runExitBuild(mc: ManagedCircuit, hops: Relay[], cc: CcParams | undefined): Promise<ManagedCircuit> {
     const [guard, middle, exit] = hops as [Relay, Relay, Relay];
     let chan;
     try {
@@ -203,7 +223,7 @@ export class CircMgr {
       throw this.buildError('build-channel-failed', (e as Error).message);
     }
     if (mc.state === 'closed') throw new CircuitBuildError('build-timeout', 'circuit build abandoned');
-    const c = chan.channel.createCircuit({ rsaId: guard.rsaIdentity, ntorKey: guard.ntorOnionKey }, this.clock());
+    const c = chan.channel.createCircuit({ rsaId: guard.rsaIdentity, ntorKey: guard.ntorOnionKey, ed25519Id: guard.ed25519Id, ...hopHandshake(guard, false, cc) }, this.clock());
     if (!c.ok) throw this.buildError('build-create-failed', c.error.message);
     this.attach(mc, c.value);
     try {
@@ -214,7 +234,7 @@ export class CircMgr {
     }
     this.opts.guardMgr.noteSuccess(guard.rsaIdHex, this.clock());
     for (const r of [middle, exit]) {
-      const x = c.value.extend({ rsaId: r.rsaIdentity, ed25519Id: r.ed25519Id, ntorKey: r.ntorOnionKey, addr: r.ip, port: r.orPort }, this.clock());
+      const x = c.value.extend({ rsaId: r.rsaIdentity, ed25519Id: r.ed25519Id, ntorKey: r.ntorOnionKey, addr: r.ip, port: r.orPort, ...hopHandshake(r, r === exit, cc) }, this.clock());
       if (!x.ok) {
         c.value.destroy();
         throw this.buildError('build-extend-failed', x.error.message);
@@ -229,6 +249,7 @@ export class CircMgr {
     mc.state = 'open';
     mc.builtAt = this.clock();
     this.counters.bump('circuits-built');
+    if (cc) this.counters.bump(c.value.ccOf(c.value.hops - 1) ? 'cc-negotiated' : 'cc-declined');
     // Replace the handshake keys this build used once the waiting stream's BEGIN is out.
     setImmediate(refillHandshakeKeys);
     return mc;

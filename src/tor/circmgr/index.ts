@@ -1,3 +1,4 @@
 export * from './counters.js';
 export * from './stream-duplex.js';
 export * from './circmgr.js';
+export * from './protocols.js';

@@ -5,3 +5,4 @@ export * from './channel.js';
 export * from './circuit.js';
 export * from './stream.js';
 export { ipToBytes } from './addr.js';
+export * from './congestion-control.js';

@@ -8,12 +8,13 @@ import { protoError, type ProtoError } from './errors.js';
 import { StreamWindows, STREAM_WINDOW_INCREMENT, STREAM_WINDOW_START } from './flow-control.js';
 
 /**
- * XON/XOFF thresholds on congestion-controlled circuits, in consumer free space: XOFF once less than
- * 256 KiB is free (about cc_xoff_client = 500 cells buffered in a 512 KiB consumer), XON once 384 KiB
- * is free again. The consumer should hold 512 KiB plus what the exit has in flight when XOFF lands.
+ * Default XON/XOFF thresholds on congestion-controlled circuits, as fractions of the consumer's free
+ * space when the stream opens (its capacity): XOFF once less than half is free (a 512 KiB consumer
+ * then holds about cc_xoff_client = 500 cells), XON once three quarters are free again. Past XOFF the
+ * consumer must still take what the exit had in flight.
  */
-export const CC_XOFF_FREE_BELOW = 256 * 1024;
-export const CC_XON_FREE_AT_LEAST = 384 * 1024;
+export const CC_XOFF_FREE_FRACTION = 1 / 2;
+export const CC_XON_FREE_FRACTION = 3 / 4;
 
 /** What a stream was opened with: BEGIN (exit TCP), BEGIN_DIR (relay's directory), RESOLVE. */
 export type StreamKind = 'data' | 'dir' | 'resolve';
@@ -40,6 +41,7 @@ export interface StreamOptions {
   readonly xoffFreeBelow?: number;
   /** Congestion-controlled circuits: send XON once `freeSpace()` is at least this again (bytes). */
   readonly xonFreeAtLeast?: number;
+  // Defaults: CC_XOFF_FREE_FRACTION / CC_XON_FREE_FRACTION of freeSpace() when the stream opens.
 }
 
 export interface StreamFlowCounters {
@@ -100,8 +102,9 @@ export class Stream {
     readonly xonXoff = false,
   ) {
     this.freeSpace = opts.freeSpace ?? (() => Number.POSITIVE_INFINITY);
-    this.xoffFreeBelow = opts.xoffFreeBelow ?? CC_XOFF_FREE_BELOW;
-    this.xonFreeAtLeast = Math.max(this.xoffFreeBelow, opts.xonFreeAtLeast ?? CC_XON_FREE_AT_LEAST);
+    const capacity = xonXoff ? this.freeSpace() : 0;
+    this.xoffFreeBelow = opts.xoffFreeBelow ?? capacity * CC_XOFF_FREE_FRACTION;
+    this.xonFreeAtLeast = Math.max(this.xoffFreeBelow, opts.xonFreeAtLeast ?? capacity * CC_XON_FREE_FRACTION);
   }
 
   get state(): StreamState {

@@ -2,13 +2,14 @@
 // ways. Down (exit -> client): cells go into the toDataplane ring; what does not fit waits in a
 // bounded overflow (one stream window), and the stream's SENDMEs are withheld until ring + overflow
 // can take a further window, so a slow SOCKS client stops the exit. On a congestion-controlled
-// circuit there are no stream windows: the stream sends XOFF once ring + overflow hold more than
-// half their room (see Stream's CC thresholds) and XON once drained; cells the exit had in flight
-// when XOFF landed still queue here, up to a hard limit past which the stream is aborted. Up (client -> exit): bytes leave
-// the toBackend ring only as fast as the stream and circuit package windows allow. Tor streams have
-// no half-close: as C tor does on a SOCKS client's EOF, the client's EOF ends the stream with END DONE
-// once its bytes are sent; that END, or the exit's END DONE, becomes ring EOF; other END reasons, a
-// dead circuit, or a ring reset abort both ways.
+// circuit there are no stream windows: the stream sends XOFF once ring + overflow are half full
+// (Stream's default thresholds, from freeSpace() at open) and XON once a quarter full; cells the
+// exit had in flight when XOFF landed still queue here, up to a hard limit past which the stream is
+// aborted. Up (client -> exit): bytes leave the toBackend ring only as fast as the stream and
+// circuit package windows (or cwnd and the exit's XOFF) allow. Tor streams have no half-close: as
+// C tor does on a SOCKS client's EOF, the client's EOF ends the stream with END DONE once its bytes
+// are sent; that END, or the exit's END DONE, becomes ring EOF; other END reasons, a dead circuit,
+// or a ring reset abort both ways.
 import type { StreamEndpoint } from '../../backend/ring-table.js';
 import { EndReason } from '../cell/relay/end.js';
 import { RELAY_DATA_MAX } from '../cell/relay-cell.js';
