@@ -99,9 +99,8 @@ describe('embedded tor client against C tor relays', () => {
     const st = client.status();
     expect(st.consensus?.liveness).toBe('live');
     expect(st.counters.channel.find((r) => r.name === 'connect-refused')!.count).toBeGreaterThanOrEqual(0);
-    // The first consensus comes from an authority; with it held, microdescriptors come from directory caches.
+    // The first consensus comes from an authority.
     expect(st.counters.directory.fetches['fetch-authority-ok']).toBeGreaterThan(0);
-    expect(st.counters.directory.fetches['fetch-cache-ok']).toBeGreaterThan(0);
     console.log(`bootstrap ${ms} ms`, logs.join('\n'));
   }, 120_000);
 
@@ -153,6 +152,16 @@ describe('embedded tor client against C tor relays', () => {
     expect(after.circuit).not.toBe([...circOf('alice')][0]);
     for (const s of [a, b, a2, a3]) s.destroy();
   }, 120_000);
+
+  it('fetches directory documents from relay caches once it holds a consensus', async () => {
+    // Microdescriptors right after the first consensus, or the next consensus refresh: a young network's
+    // relays may not serve them yet (those fetches fall back to the authorities and are counted as failed).
+    const deadline = Date.now() + 100_000;
+    while (client.status().counters.directory.fetches['fetch-cache-ok'] === 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(client.status().counters.directory.fetches['fetch-cache-ok']).toBeGreaterThan(0);
+  }, 110_000);
 
   it('resolves names at an exit', async () => {
     const answers = await client.resolve(ORIGIN_HOSTNAME, 'dns');

@@ -105,7 +105,7 @@ describe('embedded Tor client behind the SOCKS port', () => {
       10_000,
     );
     expect(out).toMatch(/\d+\s+tor-client\s+channels opened/);
-    expect(out).toMatch(/[1-9]\d*\s+tor-client\s+directory documents fetched from di/);
+    expect(out).toMatch(/[1-9]\d*\s+tor-client\s+directory documents fetched from au/);
   });
 
   it('tor newnym moves new streams to new circuits', async () => {
