@@ -138,10 +138,6 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
-function isPtrName(host: string): boolean {
-  const h = host.toLowerCase().replace(/\.$/, '');
-  return isIpLiteral(host) || h.endsWith('.in-addr.arpa') || h.endsWith('.ip6.arpa');
-}
 
 export class SocksServerSession {
   private stateValue: SocksState = 'start';
@@ -479,8 +475,8 @@ export class SocksServerSession {
       this.finish(actions, SocksEvent.INVALID_HOSTNAME);
       return false;
     }
-    if (cmd === 'resolve_ptr' && target.kind === 'host' && !isPtrName(target.host)) {
-      // A reverse lookup needs an address (or its in-addr.arpa / ip6.arpa name); C tor answers 0x08.
+    if (cmd === 'resolve_ptr' && target.kind === 'host' && !isIpLiteral(target.host)) {
+      // A reverse lookup needs an address; C tor answers 0x08 to any name, in-addr.arpa names included.
       this.replyFailure(actions, Socks5Reply.ADDRESS_TYPE_NOT_SUPPORTED);
       this.finish(actions, SocksEvent.INVALID_HOSTNAME);
       return false;

@@ -254,14 +254,18 @@ describe('Tor RESOLVE and RESOLVE_PTR', () => {
     expect(sent(session.resolved({ kind: 'host', host: 'a.example' }))).toBe('05000003 09 612e6578616d706c65 0000'.replace(/ /g, ''));
   });
 
-  it('RESOLVE_PTR of a non-address hostname is refused with 0x08; arpa names are accepted', () => {
+  it('RESOLVE_PTR of a name is refused with 0x08, in-addr.arpa names too (as C tor does); an address text is taken', () => {
     const { session } = open();
     const a = session.receive(hex(GREET_NOAUTH + '05f10003 0b 6578616d706c652e636f6d 0000'), 1);
     expect(sent(a)).toBe('0500' + '05080001000000000000');
     expect(counters(a)).toContain(SocksEvent.INVALID_HOSTNAME);
     const name = Buffer.from('4.3.2.1.in-addr.arpa');
     const b = open().session.receive(Uint8Array.of(5, 1, 0, 5, 0xf1, 0, 3, name.length, ...name, 0, 0), 1);
-    expect(opens(b)[0]).toMatchObject({ command: 'resolve_ptr', target: { kind: 'host', host: '4.3.2.1.in-addr.arpa' } });
+    expect(opens(b)).toEqual([]);
+    expect(sent(b)).toBe('0500' + '05080001000000000000');
+    const text = Buffer.from('1.2.3.4');
+    const c = open().session.receive(Uint8Array.of(5, 1, 0, 5, 0xf1, 0, 3, text.length, ...text, 0, 0), 1);
+    expect(opens(c)[0]).toMatchObject({ command: 'resolve_ptr', target: { kind: 'host', host: '1.2.3.4' } });
   });
 
   it('bytes after a RESOLVE are dropped and counted once', () => {
