@@ -66,7 +66,7 @@ export function formatSessionMemory(sm: SessionMain): string {
   for (const s of sm.sessions.values()) {
     for (const f of [s.rxFifo, s.txFifo]) {
       if (f.hasStorage) {
-        fifoBytes += f.size;
+        fifoBytes += f.storageBytes;
         fifosAllocated++;
       }
     }

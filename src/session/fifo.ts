@@ -12,6 +12,8 @@
  * - Dequeue notifications (one-shot, re-armed by the producer) fire after a dequeue that leaves the fifo
  *   empty or below a threshold, so a blocked producer learns that space has freed up.
  * - Storage is allocated on first write and can be released when idle, so idle sessions cost only this object.
+ *   It starts small (FIFO_INITIAL_STORAGE) and doubles when a write needs more room, up to the capacity, as
+ *   VPP's chunked fifos grow: a short exchange never touches a large ring, a bulk flow gets its full window.
  */
 
 export const DequeueNotify = {
@@ -23,6 +25,9 @@ export const DequeueNotify = {
   /** When a dequeue leaves fewer than `threshold` bytes in the fifo. */
   BelowThreshold: 4,
 } as const;
+
+/** Storage a fifo starts with; it grows by doubling up to the fifo's capacity when a write needs more. */
+export const FIFO_INITIAL_STORAGE = 16 * 1024;
 
 /** Upper bound of remembered out-of-order ranges; more disjoint ranges than this are refused (counted by the caller). */
 export const DEFAULT_MAX_OOO_SEGMENTS = 16;
@@ -73,11 +78,23 @@ export class FifoStoragePool {
 /** The pool every fifo of this thread draws from (64 MiB of idle rings at most). */
 export const fifoStoragePool = new FifoStoragePool(64 * 1024 * 1024);
 
+/** Copies n bytes of ring `from` starting at index i into ring `to` starting at index j (either may wrap). */
+function copyRing(from: Uint8Array, i: number, to: Uint8Array, j: number, n: number): void {
+  while (n > 0) {
+    const k = Math.min(n, from.length - i, to.length - j);
+    to.set(from.subarray(i, i + k), j);
+    i = (i + k) & (from.length - 1);
+    j = (j + k) & (to.length - 1);
+    n -= k;
+  }
+}
+
 export class SessionFifo {
   /** Capacity in bytes (a power of two). */
   readonly size: number;
-  private readonly mask: number;
   private data: Uint8Array | null = null;
+  /** data.length - 1: storage index of a position (storage is a power of two no larger than `size`). */
+  private dataMask = 0;
   /** Consumer position (free-running u32). */
   head = 0;
   /** Producer position (free-running u32). */
@@ -100,7 +117,6 @@ export class SessionFifo {
   constructor(size: number, maxOooSegments = DEFAULT_MAX_OOO_SEGMENTS) {
     if (!Number.isInteger(size) || size < 1 || size > 2 ** 30) throw new RangeError(`fifo size out of range: ${size}`);
     this.size = roundUpPow2(size);
-    this.mask = this.size - 1;
     this.maxOoo = maxOooSegments;
   }
 
@@ -113,8 +129,31 @@ export class SessionFifo {
   /** True when ring storage is currently allocated. */
   get hasStorage(): boolean { return this.data !== null; }
 
-  private storage(): Uint8Array {
-    return this.data ?? (this.data = fifoStoragePool.take(this.size));
+  /** Bytes of ring storage held now (0 when released); grows toward `size` as writes need it. */
+  get storageBytes(): number {
+    return this.data === null ? 0 : this.data.length;
+  }
+
+  /**
+   * Storage covering positions [head, end): allocated at the initial size on first use, doubled (the live
+   * bytes moved across, out-of-order ones included) when `end` reaches beyond it.
+   */
+  private storageFor(end: number): Uint8Array {
+    const span = (end - this.head) >>> 0;
+    let d = this.data;
+    if (d !== null && span <= d.length) return d;
+    let want = d === null ? Math.min(this.size, FIFO_INITIAL_STORAGE) : d.length;
+    while (want < span) want *= 2;
+    const next = fifoStoragePool.take(Math.min(want, this.size));
+    if (d !== null) {
+      // Everything from head to the furthest byte held (tail, or the last out-of-order range) moves.
+      const held = this.maxDequeue + (this.oooN > 0 ? this.rel(this.oooEnd![this.oooN - 1]!) : 0);
+      copyRing(d, this.head & this.dataMask, next, this.head & (next.length - 1), held);
+      fifoStoragePool.give(d);
+    }
+    this.data = d = next;
+    this.dataMask = d.length - 1;
+    return d;
   }
 
   /** Free the ring storage when nothing is buffered (idle session); it is reallocated on the next write. */
@@ -135,17 +174,17 @@ export class SessionFifo {
   }
 
   private writeAt(pos: number, src: Uint8Array, off: number, len: number): void {
-    const d = this.storage();
-    const i = pos & this.mask;
-    const first = Math.min(len, this.size - i);
+    const d = this.storageFor((pos + len) >>> 0);
+    const i = pos & this.dataMask;
+    const first = Math.min(len, d.length - i);
     d.set(src.subarray(off, off + first), i);
     if (first < len) d.set(src.subarray(off + first, off + len), 0);
   }
 
   private readAt(pos: number, dst: Uint8Array, dstOff: number, len: number): void {
     const d = this.data!;
-    const i = pos & this.mask;
-    const first = Math.min(len, this.size - i);
+    const i = pos & this.dataMask;
+    const first = Math.min(len, d.length - i);
     dst.set(d.subarray(i, i + first), dstOff);
     if (first < len) dst.set(d.subarray(0, len - first), dstOff + first);
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { DequeueNotify, SessionFifo } from '../../../src/session/fifo.js';
+import { DequeueNotify, FIFO_INITIAL_STORAGE, SessionFifo } from '../../../src/session/fifo.js';
 
 const bytes = (n: number, seed = 0) => Uint8Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff);
 
@@ -138,5 +138,56 @@ describe('SessionFifo', () => {
         expect(Uint8Array.from(got)).toEqual(stream.subarray(0, got.length));
       },
     ), { numRuns: 200 });
+  });
+
+  it('storage starts small and doubles up to the capacity as the data held needs it', () => {
+    const f = new SessionFifo(256 * 1024);
+    f.enqueue(bytes(100), 0, 100);
+    expect(f.storageBytes).toBe(FIFO_INITIAL_STORAGE);
+    const big = bytes(100_000, 3);
+    f.enqueue(big, 0, big.length);
+    expect(f.storageBytes).toBe(128 * 1024);
+    const out = new Uint8Array(100_100);
+    expect(f.peek(0, out, 0, out.length)).toBe(100_100);
+    expect(out.subarray(0, 100)).toEqual(bytes(100));
+    expect(out.subarray(100)).toEqual(big);
+    // Out-of-order data far beyond tail grows it too; the capacity is the limit.
+    expect(f.enqueueAt(150_000, big, 0, 10)).toBe(10);
+    expect(f.storageBytes).toBe(256 * 1024);
+    expect(f.maxDequeue).toBe(100_100);
+  });
+
+  it('property: growing storage keeps in-order and out-of-order bytes across the u32 wrap', () => {
+    fc.assert(fc.property(
+      fc.array(fc.tuple(fc.nat(40_000), fc.integer({ min: 1, max: 9000 }), fc.nat(12_000)), { minLength: 1, maxLength: 50 }),
+      fc.nat(0xffffffff),
+      (writes, start) => {
+        const f = new SessionFifo(64 * 1024, 64);
+        f.head = f.tail = start >>> 0;
+        const stream = bytes(400_000, 9);
+        let base = 0;
+        const got: number[] = [];
+        const out = new Uint8Array(64 * 1024);
+        for (const [o, l, d] of writes) {
+          const pos = base + o;
+          if (pos >= stream.length) continue;
+          const len = Math.min(l, stream.length - pos);
+          if (o === 0) f.enqueue(stream, pos, len);
+          else f.enqueueAt(o, stream, pos, len);
+          expect(f.storageBytes).toBeLessThanOrEqual(f.size);
+          const n = f.dequeue(out, 0, d);
+          for (let i = 0; i < n; i++) got.push(out[i]!);
+          base = got.length + f.maxDequeue;
+        }
+        for (let guard = 0; guard < 100 && base < stream.length; guard++) {
+          const n = f.enqueue(stream, base, Math.min(7000, stream.length - base));
+          const m = f.dequeue(out, 0, out.length);
+          for (let i = 0; i < m; i++) got.push(out[i]!);
+          base = got.length + f.maxDequeue;
+          if (n === 0 && m === 0) break;
+        }
+        expect(Buffer.from(Uint8Array.from(got)).equals(Buffer.from(stream.subarray(0, got.length)))).toBe(true);
+      },
+    ), { numRuns: 150 });
   });
 });
