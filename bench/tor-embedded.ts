@@ -367,6 +367,7 @@ async function main(): Promise<void> {
   const variants: { name: string; workerUrl?: string }[] = [{ name: 'embedded' }];
   if (BASE_WORKER) variants.push({ name: 'embedded@base', workerUrl: BASE_WORKER });
   const columns = [...variants.map((v) => v.name), 'C tor'];
+  const ccCircuits: Record<string, { negotiated: number; declined: number; built: number }> = {};
   const metrics = ['bootstrap ms', 'ttfb new circuit ms', 'ttfb fresh key ms', 'ttfb preemptive ms', `bulk ${MB} MB, MB/s`, 'CPU s per 100 MB'];
   const results: Record<string, Row> = Object.fromEntries(metrics.map((m) => [m, Object.fromEntries(columns.map((c) => [c, [] as number[]]))]));
   /** Per TTFB row and column: how many samples rode a circuit built for them. */
@@ -429,6 +430,13 @@ async function main(): Promise<void> {
         if (e.bytes < n) throw new Error(`${v.name} bulk short: ${e.bytes}`);
         results[`bulk ${MB} MB, MB/s`]![v.name]!.push(n / 1e6 / secs);
         results['CPU s per 100 MB']![v.name]!.push(((selfCpuSeconds() - c0) * 100) / MB);
+        // Whether the exit circuits (the bulk one among them) ran congestion control.
+        const counts = (await dp.backend.status())?.counters.circuit ?? [];
+        const cc = (name: string) => counts.find((r) => r.name === name)?.count ?? 0;
+        const seen = (ccCircuits[v.name] ??= { negotiated: 0, declined: 0, built: 0 });
+        seen.negotiated += cc('cc-negotiated');
+        seen.declined += cc('cc-declined');
+        seen.built += cc('circuits-built');
         await dp.stop();
       }
 
@@ -492,11 +500,14 @@ async function main(): Promise<void> {
         rounds: ROUNDS,
         note: 'embedded CPU: this process (worker + ring consumer; the origin server runs in a child process); C tor CPU: its own process only. ttfb new circuit: embedded samples whose circuit is younger than the request, C tor (__DisablePredictedCircuits 1) samples whose stream circuit was LAUNCHED after the request',
         rows,
+        congestionControl: ccCircuits,
       },
       null,
       2,
     ) + '\n',
   );
+  console.log('\nexit circuits with congestion control negotiated (all rounds):');
+  for (const [c, n] of Object.entries(ccCircuits)) console.log(`  ${c.padEnd(24)}${n.negotiated}/${n.built} (declined ${n.declined})`);
   console.log(`wrote ${out}`);
 }
 

@@ -249,7 +249,7 @@ export class CircMgr {
     mc.state = 'open';
     mc.builtAt = this.clock();
     this.counters.bump('circuits-built');
-    if (cc) this.counters.bump(c.value.ccOf(c.value.hops - 1) ? 'cc-negotiated' : 'cc-declined');
+    if (hopHandshake(exit, true, cc).congestionControl) this.counters.bump(c.value.ccOf(c.value.hops - 1) ? 'cc-negotiated' : 'cc-declined');
     // Replace the handshake keys this build used once the waiting stream's BEGIN is out.
     setImmediate(refillHandshakeKeys);
     return mc;

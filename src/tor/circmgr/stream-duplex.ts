@@ -47,6 +47,8 @@ export function streamDuplexSink(capacity = STREAM_DUPLEX_BUFFER, nowFn: () => n
       cb(); // no half-close in Tor: keep reading until the exit ends the stream
     },
     destroy(err, cb) {
+      if (paceTimer !== undefined) clearTimeout(paceTimer);
+      paceTimer = undefined;
       if (stream && stream.state !== 'closed') stream.end(EndReason.DONE, nowFn());
       const w = pendingWrite;
       pendingWrite = undefined;
@@ -55,6 +57,7 @@ export function streamDuplexSink(capacity = STREAM_DUPLEX_BUFFER, nowFn: () => n
     },
   });
 
+  let paceTimer: ReturnType<typeof setTimeout> | undefined;
   const flush = (): void => {
     const w = pendingWrite;
     if (!w || !stream) return;
@@ -63,12 +66,22 @@ export function streamDuplexSink(capacity = STREAM_DUPLEX_BUFFER, nowFn: () => n
       w.cb(new TorStreamError(EndReason.DESTROY, 'stream closed'));
       return;
     }
-    const n = stream.write(w.data, nowFn());
+    // The exit's XON rate advisory paces uploads; a timer resumes once it allows a cell again.
+    const now = nowFn();
+    const allowed = stream.uploadAllowance(now);
+    const n = allowed >= w.data.length ? stream.write(w.data, now) : stream.write(w.data.subarray(0, allowed), now);
     if (n === w.data.length) {
       pendingWrite = undefined;
       w.cb();
     } else {
       w.data = w.data.subarray(n);
+      const at = stream.writableBytes > 0 ? stream.uploadResumeAt(now) : null;
+      if (at !== null && paceTimer === undefined) {
+        paceTimer = setTimeout(() => {
+          paceTimer = undefined;
+          flush();
+        }, Math.max(1, Math.ceil(at - now)));
+      }
     }
   };
 

@@ -89,6 +89,9 @@ export class Stream {
   private xoffReceived = false;
   /** The exit's last XON rate advisory (kbit/s, 0 = unlimited). */
   advisedKbps = 0;
+  /** Upload pacing from the advisory: a token bucket in bytes, refilled at advisedKbps. */
+  private tokens = 0;
+  private tokensAt = 0;
   readonly flowCounters: StreamFlowCounters = { xoffSent: 0, xonSent: 0, xoffReceived: 0, xonReceived: 0 };
 
   constructor(
@@ -126,6 +129,40 @@ export class Stream {
     if (this.st !== 'open') return false;
     return this.xonXoff ? this.xoffSent : this.windows.deliverWindow <= STREAM_WINDOW_START - STREAM_WINDOW_INCREMENT;
   }
+  /**
+   * Bytes the exit's XON rate advisory allows us to send now (Infinity when it set no limit), as
+   * C tor paces reading from an edge after XON. write() does not enforce it (callers without timers
+   * would stall); consumers that can wait (the ring pump, the duplex) send at most this much and
+   * retry at uploadResumeAt().
+   */
+  uploadAllowance(nowMs: number): number {
+    if (!this.xonXoff || this.advisedKbps === 0) return Number.POSITIVE_INFINITY;
+    this.refill(nowMs);
+    return Math.max(0, Math.floor(this.tokens));
+  }
+
+  /** When the paced allowance reaches one full cell again (ms), or null when uploads are not paced. */
+  uploadResumeAt(nowMs: number): number | null {
+    if (!this.xonXoff || this.advisedKbps === 0) return null;
+    this.refill(nowMs);
+    if (this.tokens >= RELAY_DATA_MAX) return nowMs;
+    return nowMs + (RELAY_DATA_MAX - this.tokens) / this.bytesPerMs();
+  }
+
+  private bytesPerMs(): number {
+    return this.advisedKbps / 8; // kbit/s → bytes/ms
+  }
+  /** Burst: 100 ms at the advised rate, at least one SENDME increment of cells. */
+  private burst(): number {
+    return Math.max(31 * RELAY_DATA_MAX, this.bytesPerMs() * 100);
+  }
+  private refill(nowMs: number): void {
+    if (nowMs > this.tokensAt) {
+      this.tokens = Math.min(this.burst(), this.tokens + (nowMs - this.tokensAt) * this.bytesPerMs());
+      this.tokensAt = nowMs;
+    }
+  }
+
   /** We have told the exit to stop (XOFF) and not resumed it yet. */
   get stoppedExit(): boolean {
     return this.xoffSent;
@@ -152,6 +189,10 @@ export class Stream {
         const chunk = data.subarray(off, Math.min(data.length, off + RELAY_DATA_MAX));
         if (!this.host.packageStreamData(this, chunk, nowMs)) break;
         off += chunk.length;
+      }
+      if (this.advisedKbps !== 0) {
+        this.refill(nowMs);
+        this.tokens -= off;
       }
       return off;
     }
@@ -181,7 +222,7 @@ export class Stream {
   // ---- called by the circuit ----
 
   /** @internal */
-  handleMessage(command: number, data: Uint8Array, _nowMs: number): void {
+  handleMessage(command: number, data: Uint8Array, nowMs: number): void {
     if (this.st === 'closed') return;
     switch (command) {
       case RelayCmd.CONNECTED: {
@@ -222,7 +263,16 @@ export class Stream {
         const x = decodeXonBody(data);
         if (!x.ok) return this.violation('malformed XON');
         this.flowCounters.xonReceived++;
-        this.advisedKbps = x.value.kbpsEwma;
+        if (x.value.kbpsEwma !== 0 && this.advisedKbps === 0) {
+          // Pacing starts with a full burst.
+          this.advisedKbps = x.value.kbpsEwma;
+          this.tokens = this.burst();
+          this.tokensAt = nowMs;
+        } else {
+          this.refill(nowMs);
+          this.advisedKbps = x.value.kbpsEwma;
+          this.tokens = Math.min(this.tokens, this.burst());
+        }
         const was = this.xoffReceived;
         this.xoffReceived = false;
         if (was && this.st === 'open') this.onEvent({ type: 'writable' });

@@ -14,6 +14,7 @@ import type { StreamEndpoint } from '../../backend/ring-table.js';
 import { EndReason } from '../cell/relay/end.js';
 import { RELAY_DATA_MAX } from '../cell/relay-cell.js';
 import type { StreamSink } from '../circmgr/circmgr.js';
+import { STREAM_WINDOW_INCREMENT, STREAM_WINDOW_START } from '../proto/flow-control.js';
 import type { Stream, StreamEvent } from '../proto/stream.js';
 
 /** Overflow above the ring: one full stream window (500 cells × 498 bytes) rounded up. */
@@ -37,6 +38,8 @@ export class RingStreamPump implements StreamSink {
   private clientEof = false;
   private finished = false;
   private scheduled = false;
+  /** A timer for the exit's XON rate advisory (uploads paced). */
+  private paceTimer: ReturnType<typeof setTimeout> | undefined;
   private doneBeforeAttach: number | undefined;
   private batchQueued = false;
   private readonly upBuf = new Uint8Array(MAX_UP_CHUNK);
@@ -172,7 +175,9 @@ export class RingStreamPump implements StreamSink {
     const s = this.stream;
     if (s && s.state === 'open') {
       s.notifyConsumed(this.now());
-      if (s.awaitingConsumer) this.ep.armWrite();
+      // Withheld stream SENDMEs (fixed windows) or an XOFF we sent (congestion control).
+      const waiting = s.xonXoff ? s.awaitingConsumer : s.deliverWindow <= STREAM_WINDOW_START - STREAM_WINDOW_INCREMENT;
+      if (waiting) this.ep.armWrite();
     }
   }
 
@@ -202,8 +207,14 @@ export class RingStreamPump implements StreamSink {
     if (!s || this.finished || this.clientEof) return;
     for (;;) {
       if (s.state !== 'open') return;
-      const room = s.writableBytes;
-      if (room === 0) return; // a 'writable' event resumes us
+      const now = this.now();
+      // Congestion control: the exit's XON rate advisory paces uploads too.
+      const room = s.xonXoff ? Math.min(s.writableBytes, s.uploadAllowance(now)) : s.writableBytes;
+      if (room === 0) {
+        // Out of window: a 'writable' event resumes us. Out of the exit's advised rate: a timer does.
+        if (s.xonXoff && s.writableBytes > 0) this.paceAt(s.uploadResumeAt(now), now);
+        return;
+      }
       const avail = this.ep.readable();
       if (avail === 0) {
         if (this.ep.readEnded) {
@@ -228,6 +239,14 @@ export class RingStreamPump implements StreamSink {
 
   // ---- endings ----
 
+  private paceAt(at: number | null, now: number): void {
+    if (at === null || this.paceTimer !== undefined) return;
+    this.paceTimer = setTimeout(() => {
+      this.paceTimer = undefined;
+      if (!this.finished) this.pullUp();
+    }, Math.max(1, Math.ceil(at - now)));
+  }
+
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
@@ -247,6 +266,8 @@ export class RingStreamPump implements StreamSink {
     this.finished = true;
     this.overflow.length = 0;
     this.overflowBytes = 0;
+    if (this.paceTimer !== undefined) clearTimeout(this.paceTimer);
+    this.paceTimer = undefined;
     this.ep.release();
     // Ended between CONNECTED and attach(): report after the opener has announced the connection.
     if (!this.stream) this.doneBeforeAttach = reason;

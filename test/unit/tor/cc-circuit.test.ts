@@ -152,6 +152,23 @@ describe('ntor v3 hop with congestion control (scripted relay)', () => {
     expect(circ.state).toBe('closed');
   });
 
+  it('the exit\'s XON rate advisory paces uploads (token bucket, 100 ms burst); XON with rate 0 lifts it', () => {
+    const { ch, relay, circ } = ccCircuit({ inc: 31 });
+    const { stream } = openStream(ch, relay, circ, () => 1 << 20);
+    expect(stream.uploadAllowance(now)).toBe(Number.POSITIVE_INFINITY);
+    expect(stream.uploadResumeAt(now)).toBeNull();
+    // 800 kbit/s = 100 bytes/ms; burst = max(31 cells, 100 ms) = 15438 bytes.
+    ch.receive(relay.relayCell(RelayCmd.XON, stream.id, encodeXonBody(800)).bytes, now);
+    expect(stream.uploadAllowance(now)).toBe(31 * RELAY_DATA_MAX);
+    expect(stream.write(new Uint8Array(31 * RELAY_DATA_MAX), now)).toBe(31 * RELAY_DATA_MAX);
+    expect(stream.uploadAllowance(now)).toBe(0);
+    expect(stream.uploadResumeAt(now)).toBeCloseTo(now + RELAY_DATA_MAX / 100, 6);
+    expect(stream.uploadAllowance(now + 50)).toBe(5000);
+    expect(stream.uploadAllowance(now + 10_000)).toBe(31 * RELAY_DATA_MAX); // capped at the burst
+    ch.receive(relay.relayCell(RelayCmd.XON, stream.id, encodeXonBody(0)).bytes, now + 10_000);
+    expect(stream.uploadAllowance(now + 10_000)).toBe(Number.POSITIVE_INFINITY);
+  });
+
   it('a slow consumer: XOFF once half its space is used, nothing more while the exit obeys, XON when drained', () => {
     const { ch, relay, circ } = ccCircuit({ inc: 31 });
     const capacity = 512 * 1024;
