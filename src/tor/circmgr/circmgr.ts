@@ -51,7 +51,7 @@ export interface CircMgrOptions {
    * enables it (cc_alg ≠ 0; absent means TOR_VEGAS) and the exit supports it (Relay=4, FlowCtrl=2),
    * with ntor v3 to every hop that speaks it. 'off': classic ntor and fixed SENDME windows only.
    */
-  readonly congestionControl?: 'auto' | 'off';
+  readonly congestionControl?: 'auto' | 'off' | undefined;
 }
 
 export type CircuitPurpose = 'exit' | 'dir';
