@@ -4,10 +4,15 @@ import type { ConfigSectionDesc } from '../config/section.js';
 import { DEFAULT_TCP_CONFIG, type TcpConfig } from '../net/tcp/config.js';
 import type { SessionConfig } from './session-main.js';
 
+/** Default rx and tx fifo capacity per session. */
+export const DEFAULT_FIFO_SIZE = 4 * 1024 * 1024;
+
 export const sessionSection: ConfigSectionDesc<SessionConfig> = {
   name: 'session',
   parse(input) {
-    const c: SessionConfig = { rxFifoSize: 256 * 1024, txFifoSize: 256 * 1024, maxSessions: 65_536 };
+    // Like Linux's tcp_rmem/tcp_wmem maxima: a bulk flow gets a window of megabytes, while fifo storage
+    // starts at 16 KiB and grows only as the data held needs it (fifo.ts), so short sessions stay small.
+    const c: SessionConfig = { rxFifoSize: DEFAULT_FIFO_SIZE, txFifoSize: DEFAULT_FIFO_SIZE, maxSessions: 65_536 };
     while (!input.atEnd()) {
       if (input.accept('rx-fifo-size')) c.rxFifoSize = input.expectSize('rx fifo size');
       else if (input.accept('tx-fifo-size')) c.txFifoSize = input.expectSize('tx fifo size');
