@@ -171,6 +171,8 @@ describe('congestion control with real C tor relays', () => {
   it('the exit ran TOR_VEGAS on the circuit (its info log)', async () => {
     const log = fs.readFileSync(`${exit.dataDir}/info.log`, 'utf8');
     expect(log).toMatch(/CC: TOR_VEGAS/);
+    const vegas = log.split('\n').filter((l) => l.includes('CC: TOR_VEGAS'));
+    console.log(`[tor-proto-cc] exit Vegas (${vegas.length} lines), last: ${vegas.slice(-3).join(' | ')}`);
     circ.destroy();
   });
 });
