@@ -10,6 +10,9 @@ import { STREAM_END_COUNTERS, StreamEndReason, streamEndReasonName, type StreamE
 import { SocksServerSession, type SocksAction, type SocksRequest } from '../../src/socks/server.js';
 import type { BackendHandle } from './backends.js';
 
+/** Free tx fifo bytes that wake a stream waiting for a slow client to read. */
+const TX_SPACE_WAKEUP = 64 * 1024;
+
 export type StreamState = 'handshake' | 'connecting' | 'resolving' | 'open' | 'closing' | 'closed';
 
 /** What a stream needs from the plugin. */
@@ -29,6 +32,9 @@ export class SocksStream {
   backend?: BackendHandle;
   slot = -1;
   private endpoint?: StreamEndpoint;
+  // Ring <-> fifo copies go straight between the shared ring and the fifo's storage (no scratch staging).
+  private readonly fillFromRing = (dst: Uint8Array, at: number, n: number): number => this.endpoint!.read(dst.subarray(at, at + n));
+  private readonly drainToRing = (src: Uint8Array, at: number, n: number): number => this.endpoint!.write(src.subarray(at, at + n));
   bytesUp = 0;
   bytesDown = 0;
   endReason?: string;
@@ -232,17 +238,16 @@ export class SocksStream {
   private pumpUp(): void {
     const ep = this.endpoint;
     if (!ep || this.sentBackendEof || this.state === 'closed' || this.state === 'handshake') return;
-    const s = this.host.scratch;
     for (;;) {
       const room = ep.writable();
       const avail = this.session.rxFifo.maxDequeue;
-      const n = Math.min(room, avail, s.length);
+      const n = Math.min(room, avail);
       if (n === 0) {
         if (avail > 0 && !ep.armWrite()) continue; // space appeared meanwhile
         break;
       }
-      const got = this.session.read(s, 0, n);
-      ep.write(s.subarray(0, got));
+      const got = this.session.readWith(n, this.drainToRing);
+      if (got === 0) break; // the ring refused (reset or half-closed): the service loop sees why
       this.bytesUp += got;
     }
     if (this.clientEof && this.session.rxFifo.maxDequeue === 0) {
@@ -254,15 +259,14 @@ export class SocksStream {
   private pumpDown(): void {
     const ep = this.endpoint;
     if (!ep || this.sentClientEof || this.state !== 'open') return;
-    const s = this.host.scratch;
     for (;;) {
       const room = this.session.txFifo.maxEnqueue;
       const avail = ep.readable();
-      const n = Math.min(room, avail, s.length);
+      const n = Math.min(room, avail);
       if (n === 0) {
         if (avail > 0) {
           // The client reads slowly: wait for tx fifo space.
-          this.session.wantTxSpace(Math.min(s.length, this.session.txFifo.size >>> 1));
+          this.session.wantTxSpace(Math.min(TX_SPACE_WAKEUP, this.session.txFifo.size >>> 1));
           break;
         }
         if (ep.readEnded) {
@@ -278,8 +282,8 @@ export class SocksStream {
         if (!ep.armRead()) continue;
         break;
       }
-      const got = ep.read(s.subarray(0, n));
-      this.session.write(s, 0, got);
+      const got = this.session.writeWith(n, this.fillFromRing);
+      if (got === 0) break; // reset between readable() and read: the next service sees it
       this.bytesDown += got;
     }
   }

@@ -204,6 +204,26 @@ export class SessionFifo {
   }
 
   /**
+   * Append up to `len` bytes that `fill` writes straight into storage (no staging copy). `fill(dst, at, n)`
+   * writes at most n bytes at dst[at..] and returns how many; it is called for at most two contiguous pieces
+   * and not again after a short one. Returns how far `tail` advanced.
+   */
+  enqueueWith(len: number, fill: (dst: Uint8Array, at: number, n: number) => number): number {
+    const n = Math.min(len, this.maxEnqueue);
+    if (n <= 0) return 0;
+    const d = this.storageFor((this.tail + n) >>> 0);
+    const i = this.tail & this.dataMask;
+    const first = Math.min(n, d.length - i);
+    let got = Math.min(first, fill(d, i, first));
+    if (got === first && first < n) got += Math.min(n - first, fill(d, 0, n - first));
+    if (got <= 0) return 0;
+    const oldTail = this.tail;
+    this.tail = (this.tail + got) >>> 0;
+    if (this.oooN > 0) this.collectOoo();
+    return (this.tail - oldTail) >>> 0;
+  }
+
+  /**
    * Write src[off, off+len) at `offset` bytes beyond `tail` (out-of-order data). Bytes beyond capacity are cut.
    * Returns the bytes accepted, or -1 when the range cannot be recorded (too many disjoint ranges).
    * offset 0 behaves like `enqueue`.
@@ -306,6 +326,25 @@ export class SessionFifo {
     this.head = (this.head + n) >>> 0;
     this.afterDequeue();
     return n;
+  }
+
+  /**
+   * Consume up to `len` bytes that `drain` takes straight from storage (no staging copy). `drain(src, at, n)`
+   * takes at most n bytes from src[at..] and returns how many; at most two contiguous pieces, no call after
+   * a short one. Returns the bytes consumed.
+   */
+  dequeueWith(len: number, drain: (src: Uint8Array, at: number, n: number) => number): number {
+    const n = Math.min(len, this.maxDequeue);
+    if (n <= 0) return 0;
+    const d = this.data!;
+    const i = this.head & this.dataMask;
+    const first = Math.min(n, d.length - i);
+    let got = Math.min(first, drain(d, i, first));
+    if (got === first && first < n) got += Math.min(n - first, drain(d, 0, n - first));
+    if (got <= 0) return 0;
+    this.head = (this.head + got) >>> 0;
+    this.afterDequeue();
+    return got;
   }
 
   /** Consume up to len bytes without copying. Returns bytes dropped. */

@@ -81,6 +81,14 @@ export class Session {
     return n;
   }
 
+  /** Like `read`, but `drain(src, at, n)` takes the bytes straight from the rx fifo (fifo.dequeueWith). */
+  readWith(len: number, drain: (src: Uint8Array, at: number, n: number) => number): number {
+    const n = this.conn.rxFifo.dequeueWith(len, drain);
+    if (this.conn.rxFifo.isEmpty) this.conn.rxFifo.unsetEvent();
+    if (n > 0) this.owner.kick();
+    return n;
+  }
+
   /** Drops up to `len` received bytes without copying them (sinks, or after `rxFifo.peek`); returns how many. */
   discard(len: number): number {
     const n = this.conn.rxFifo.dequeueDrop(len);
@@ -92,6 +100,16 @@ export class Session {
   /** Queues up to `len` bytes for sending; returns how many fitted. */
   write(src: Uint8Array, off = 0, len = src.length - off): number {
     const n = this.conn.txFifo.enqueue(src, off, len);
+    if (n > 0) {
+      this.owner.send(this.conn);
+      this.owner.kick();
+    }
+    return n;
+  }
+
+  /** Like `write`, but `fill(dst, at, n)` puts the bytes straight into the tx fifo (fifo.enqueueWith). */
+  writeWith(len: number, fill: (dst: Uint8Array, at: number, n: number) => number): number {
+    const n = this.conn.txFifo.enqueueWith(len, fill);
     if (n > 0) {
       this.owner.send(this.conn);
       this.owner.kick();

@@ -190,4 +190,31 @@ describe('SessionFifo', () => {
       },
     ), { numRuns: 150 });
   });
+
+  it('enqueueWith/dequeueWith move bytes straight into and out of storage, across the wrap, stopping short', () => {
+    const f = new SessionFifo(64);
+    f.head = f.tail = 0xffffffff - 20; // positions wrap inside the next writes
+    const src = bytes(100, 1);
+    let fed = 0;
+    const fill = (dst: Uint8Array, at: number, n: number) => {
+      dst.set(src.subarray(fed, fed + n), at);
+      fed += n;
+      return n;
+    };
+    expect(f.enqueueWith(50, fill)).toBe(50);
+    expect(f.enqueueWith(50, fill)).toBe(14); // capacity
+    const got: number[] = [];
+    const drain = (s: Uint8Array, at: number, n: number) => {
+      const k = Math.min(n, 10); // a consumer that takes 10 at most per piece
+      got.push(...s.subarray(at, at + k));
+      return k;
+    };
+    expect(f.dequeueWith(64, drain)).toBe(10); // a short first piece ends the call
+    while (f.maxDequeue > 0) f.dequeueWith(64, drain);
+    expect(Uint8Array.from(got)).toEqual(src.subarray(0, 64));
+    // A fill that writes nothing appends nothing.
+    expect(f.enqueueWith(10, () => 0)).toBe(0);
+    expect(f.isEmpty).toBe(true);
+  });
 });
+
