@@ -119,6 +119,7 @@ export class BackendHandle {
           dataDir: this.config.dataDir,
           cacheDir: this.config.cacheDir,
           safeLogging: this.config.safeLogging,
+          congestionControl: this.config.congestionControl,
         });
         this.embedded = e;
         e.onLog((line) => this.log.info(`embedded tor: ${line}`));

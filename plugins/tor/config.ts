@@ -35,6 +35,8 @@ export interface TorConfig {
   isolateDestAddr: boolean;
   /** Bytes per stream ring, each direction (a power of two). */
   ringSize: number;
+  /** Embedded client: negotiate congestion control (proposal 324) with exits that offer it, or never. */
+  congestionControl: 'auto' | 'off';
 }
 
 export function defaultTorConfig(): TorConfig {
@@ -58,6 +60,7 @@ export function defaultTorConfig(): TorConfig {
     isolateDestPort: false,
     isolateDestAddr: false,
     ringSize: 256 * 1024,
+    congestionControl: 'auto',
   };
 }
 
@@ -115,6 +118,11 @@ export function parseTorKey(input: TokenInput, c: TorConfig): boolean {
     }
     c.dirAuthorities.push(line);
   } else if (input.accept('test-network')) c.testNetwork = onOff(input, 'test-network');
+  else if (input.accept('congestion-control')) {
+    if (input.accept('auto')) c.congestionControl = 'auto';
+    else if (input.accept('off')) c.congestionControl = 'off';
+    else throw input.error('congestion-control: auto or off expected');
+  }
   else if (input.accept('handshake-timeout')) c.handshakeTimeoutMs = input.expectInt('handshake timeout (seconds)', 1, 600) * 1000;
   else if (input.accept('allow-client')) {
     const w = input.expectWord('client prefix a.b.c.d/len');

@@ -39,6 +39,8 @@ export interface TorClientConfig {
   readonly beginTimeoutMs?: number | undefined;
   readonly maxDirtinessMs?: number | undefined;
   readonly preemptivePorts?: readonly number[] | undefined;
+  /** Congestion control (proposal 324) with exits that offer it: 'auto' (default) or 'off' (fixed windows). */
+  readonly congestionControl?: 'auto' | 'off' | undefined;
 }
 
 export interface TorClientRuntime {
@@ -156,6 +158,7 @@ export class TorClient {
       beginTimeoutMs: config.beginTimeoutMs,
       maxDirtinessMs: config.maxDirtinessMs,
       preemptivePorts: config.preemptivePorts,
+      congestionControl: config.congestionControl,
     });
     const servers = this.authorities.map((a) => this.dirServerFor(a));
     this.dirMgr = new DirMgr({

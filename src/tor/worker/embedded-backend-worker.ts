@@ -50,7 +50,14 @@ async function main(): Promise<void> {
   }
   const cfg = data.config;
   const client = new TorClient(
-    { dirAuthorities: cfg.dirAuthorities, testNetwork: cfg.testNetwork, dataDir: cfg.dataDir, cacheDir: cfg.cacheDir, safeLogging: cfg.safeLogging },
+    {
+      dirAuthorities: cfg.dirAuthorities,
+      testNetwork: cfg.testNetwork,
+      dataDir: cfg.dataDir,
+      cacheDir: cfg.cacheDir,
+      safeLogging: cfg.safeLogging,
+      congestionControl: cfg.congestionControl,
+    },
     { log: (line) => post({ type: 'log', line }) },
   );
   client.onProgress((status) => post({ type: 'bootstrap', status }));

@@ -16,6 +16,8 @@ export interface EmbeddedTorConfig {
   readonly cacheDir?: string | undefined;
   /** Scrub destinations from status listings and logs (default true). */
   readonly safeLogging?: boolean | undefined;
+  /** Congestion control with exits that offer it ('auto', the default) or never ('off'). */
+  readonly congestionControl?: 'auto' | 'off' | undefined;
 }
 
 /** Dataplane -> worker: the backend contract plus Tor requests. */
