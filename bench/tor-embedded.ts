@@ -14,10 +14,11 @@
 //                    the embedded worker and the ring consumer / the C tor client process)
 // Time to first byte runs from the open request (embedded) or the SOCKS connect (C tor) to the first
 // response byte. With --base-worker <embedded-backend-worker.js of another build> that build runs as an
-// extra column in the same run (before/after on one network).
+// extra column in the same run (before/after on one network); --cc-off adds a column of this build with
+// congestion control off (fixed windows).
 // Prints a table and writes bench/results/tor-embedded.json.
 //
-//   npx tsc -p tsconfig.json && node dist/bench/tor-embedded.js [--mb 100] [--rounds 3] [--base-worker <path>]
+//   npx tsc -p tsconfig.json && node dist/bench/tor-embedded.js [--mb 100] [--rounds 3] [--cc-off] [--base-worker <path>]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
@@ -43,6 +44,8 @@ const argStr = (name: string): string | undefined => {
 const MB = arg('mb', 100);
 const ROUNDS = arg('rounds', 3);
 const BASE_WORKER = argStr('base-worker');
+/** --cc-off: one more embedded column with `congestion-control off` (fixed windows), same build. */
+const CC_OFF_COLUMN = process.argv.includes('--cc-off');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -364,7 +367,8 @@ type Row = Record<string, number[]>;
 async function main(): Promise<void> {
   console.log(`starting a private network (3 authorities, 3 relays, 2 exits) ...`);
   const [net, origin] = await Promise.all([startTorNet({ authorities: 3, relays: 3, exits: 2, referenceClient: true }), startOriginProcess()]);
-  const variants: { name: string; workerUrl?: string }[] = [{ name: 'embedded' }];
+  const variants: { name: string; workerUrl?: string; congestionControl?: 'auto' | 'off' }[] = [{ name: 'embedded' }];
+  if (CC_OFF_COLUMN) variants.push({ name: 'embedded cc off', congestionControl: 'off' });
   if (BASE_WORKER) variants.push({ name: 'embedded@base', workerUrl: BASE_WORKER });
   const columns = [...variants.map((v) => v.name), 'C tor'];
   const ccCircuits: Record<string, { negotiated: number; declined: number; built: number }> = {};
@@ -395,7 +399,7 @@ async function main(): Promise<void> {
         // Bootstrap: a fresh worker each round (no cache, no state).
         const dp = new RingDriver();
         const t0 = performance.now();
-        await dp.start({ dirAuthorities: net.dirAuthorityLines, testNetwork: true }, v.workerUrl);
+        await dp.start({ dirAuthorities: net.dirAuthorityLines, testNetwork: true, congestionControl: v.congestionControl }, v.workerUrl);
         await new Promise<void>((resolve) => {
           if (dp.backend.bootstrap?.percent === 100) resolve();
           dp.backend.onBootstrap((s) => s.percent === 100 && resolve());
