@@ -16,6 +16,7 @@ import type { NetInterface } from '../interface/interface-table.js';
 import type { NetMain } from '../net-main.js';
 import { NodeName } from '../node-names.js';
 import { internetChecksum, pseudoHeaderSum } from '../wire/checksum.js';
+import { writeGsoSegmentHeaders } from '../wire/gso-segment.js';
 import { jumboFramesOf } from './af-packet-jumbo.js';
 import { dropPacket } from './drop.js';
 
@@ -32,9 +33,6 @@ const STAGING_BYTES = 2 << 20;
 /** Bytes of a GSO super-frame copied into its pool buffer (all L2-L4 headers fit). */
 const JUMBO_HEAD_BYTES = 576;
 const ETHERTYPE_IP4 = 0x0800;
-const TCP_FIN = 0x01;
-const TCP_PSH = 0x08;
-const TCP_CWR = 0x80;
 
 interface AfPacketInputTrace {
   readonly interfaceName: string;
@@ -109,25 +107,7 @@ export function afPacketInputNode(net: NetMain): InputNodeDesc {
       const i3 = b + 14;
       const i4 = i3 + ihl;
       const total = ihl + (hdr - (l4 - off)) + n;
-      arena[i3 + 2] = total >>> 8;
-      arena[i3 + 3] = total & 0xff;
-      const id = (id0 + k) & 0xffff;
-      arena[i3 + 4] = id >>> 8;
-      arena[i3 + 5] = id & 0xff;
-      arena[i3 + 10] = 0;
-      arena[i3 + 11] = 0;
-      const ipSum = internetChecksum(arena, i3, i3 + ihl);
-      arena[i3 + 10] = ipSum >>> 8;
-      arena[i3 + 11] = ipSum & 0xff;
-      const seq = (seq0 + p) >>> 0;
-      arena[i4 + 4] = seq >>> 24;
-      arena[i4 + 5] = (seq >>> 16) & 0xff;
-      arena[i4 + 6] = (seq >>> 8) & 0xff;
-      arena[i4 + 7] = seq & 0xff;
-      let f = tcpFlags;
-      if (p + n < payload) f &= ~(TCP_FIN | TCP_PSH);
-      if (k > 0) f &= ~TCP_CWR;
-      arena[i4 + 13] = f;
+      writeGsoSegmentHeaders(arena, i3, i4, total, (id0 + k) & 0xffff, (seq0 + p) >>> 0, tcpFlags, k === 0, p + n >= payload);
       pool.current[bi] = b;
       pool.length[bi] = hdr + n;
       pool.rxInterface[bi] = itf.swIfIndex;

@@ -8,7 +8,7 @@
 import { BufferFlag, type BufferPool } from '../../runtime/buffer-pool.js';
 import { internetChecksum, pseudoHeaderSum } from '../wire/checksum.js';
 import { IpProtocol } from '../wire/ipv4.js';
-import { TcpFlag } from '../wire/tcp.js';
+import { writeGsoSegmentHeaders } from '../wire/gso-segment.js';
 
 /** Header bytes of a frame (Ethernet with at most one VLAN tag, IPv4, TCP); -1 when it is not TCP/IPv4. */
 export function tcp4FrameHeaderLength(arena: Uint8Array, start: number, length: number): number {
@@ -62,30 +62,8 @@ export function segmentTcp4Frame(pool: BufferPool, bi: number, gsoSize: number, 
     pool.length[nb] = hl + bytes;
     pool.txInterface[nb] = pool.txInterface[bi]!;
     pool.flags[nb] = pool.flags[bi]! & BufferFlag.TX_L4_CSUM_OFFLOAD;
-    // IPv4: length, ID (consecutive, as the kernel does), checksum.
-    const sip = at + l3;
-    const total = l4 - l3 + thl + bytes;
-    const id = (id0 + i) & 0xffff;
-    arena[sip + 2] = total >>> 8;
-    arena[sip + 3] = total & 0xff;
-    arena[sip + 4] = id >>> 8;
-    arena[sip + 5] = id & 0xff;
-    arena[sip + 10] = 0;
-    arena[sip + 11] = 0;
-    const ipSum = internetChecksum(arena, sip, at + l4);
-    arena[sip + 10] = ipSum >>> 8;
-    arena[sip + 11] = ipSum & 0xff;
-    // TCP: sequence number, flags, checksum field.
     const sth = at + l4;
-    const seq = (seq0 + off) >>> 0;
-    arena[sth + 4] = seq >>> 24;
-    arena[sth + 5] = (seq >>> 16) & 0xff;
-    arena[sth + 6] = (seq >>> 8) & 0xff;
-    arena[sth + 7] = seq & 0xff;
-    let f = flags0;
-    if (i < n - 1) f &= ~(TcpFlag.FIN | TcpFlag.PSH);
-    if (i > 0) f &= ~TcpFlag.CWR;
-    arena[sth + 13] = f;
+    writeGsoSegmentHeaders(arena, at + l3, sth, l4 - l3 + thl + bytes, (id0 + i) & 0xffff, (seq0 + off) >>> 0, flags0, i === 0, i === n - 1);
     const pseudo = pseudoHeaderSum(src, dst, IpProtocol.TCP, thl + bytes);
     if (pool.flags[bi]! & BufferFlag.TX_L4_CSUM_OFFLOAD) {
       arena[sth + 16] = pseudo >>> 8;
