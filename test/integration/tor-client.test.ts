@@ -115,8 +115,18 @@ describe('embedded tor client against C tor relays', () => {
     const primaries = st.guards.filter((g) => g.primary);
     expect(primaries.length).toBeGreaterThan(0);
     expect(circs.every((c) => st.guards.some((g) => g.nickname === c.path[0]))).toBe(true);
-    const saved = JSON.parse(await readFile(join(dataDir, 'guards.json'), 'utf8')) as { sampled: { confirmedAt: number | null }[] };
-    expect(saved.sampled.some((g) => g.confirmedAt !== null)).toBe(true);
+    // The guard state is saved asynchronously after the confirming success: give the write a moment.
+    const confirmedOnDisk = async (): Promise<boolean> => {
+      try {
+        const saved = JSON.parse(await readFile(join(dataDir, 'guards.json'), 'utf8')) as { sampled: { confirmedAt: number | null }[] };
+        return saved.sampled.some((g) => g.confirmedAt !== null);
+      } catch {
+        return false; // not written yet, or caught mid-write
+      }
+    };
+    const deadline = Date.now() + 5000;
+    while (!(await confirmedOnDisk()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await confirmedOnDisk()).toBe(true);
   });
 
   it('downloads and uploads through an exit', async () => {
