@@ -67,6 +67,9 @@ export class ControlChannel<Out, In> {
     }
   }
 
+  /** Frames received that did not decode (skipped). */
+  decodeErrors = 0;
+
   /** Messages waiting in the backlog (the ring was full). */
   get backlogged(): number {
     return this.backlog.length;
@@ -101,7 +104,9 @@ export class ControlChannel<Out, In> {
       try {
         m = this.decode(this.reader);
       } catch {
-        continue; // a frame this side cannot parse: skip it (both sides are built from one source tree)
+        // A frame this side cannot parse (both sides are built from one source tree): count and skip it.
+        this.decodeErrors++;
+        continue;
       }
       handle(m);
     }

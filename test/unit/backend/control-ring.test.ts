@@ -105,4 +105,22 @@ describe('control channel', () => {
     dataplane.stop();
     backend.stop();
   });
+
+  it('counts and skips a frame it cannot decode, then reads the next', () => {
+    const sab = createControlBuffer();
+    const dataplane = new ControlChannel<BackendRequest, BackendEvent>(sab, 'dataplane', encodeRequest, decodeEvent);
+    let calls = 0;
+    const picky = (r: ControlReader): BackendRequest => {
+      if (calls++ === 0) throw new RangeError('unknown control request');
+      return decodeRequest(r);
+    };
+    const backend = new ControlChannel<BackendEvent, BackendRequest>(sab, 'backend', encodeEvent, picky);
+    dataplane.send({ type: 'abort', id: 1 });
+    dataplane.send({ type: 'abort', id: 2 });
+    const got: BackendRequest[] = [];
+    expect(backend.drain((m) => got.push(m))).toBe(2);
+    expect(got).toEqual([{ type: 'abort', id: 2 }]);
+    expect(backend.decodeErrors).toBe(1);
+  });
 });
+
