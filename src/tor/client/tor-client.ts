@@ -2,7 +2,6 @@
 // configured (or default) authorities, guard, channel and circuit managers, and the calls a backend
 // needs: connect, resolve, resolvePtr, newnym, and status listings. The runtime's clock is injected
 // here; everything below takes `now`.
-import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ResolvedAnswer } from '../cell/relay/resolve.js';
 import { ChanMgr } from '../chanmgr/chanmgr.js';
@@ -99,17 +98,12 @@ function hexBytes(hex: string): Buffer {
 
 /** `1.2.3.4` -> `4.3.2.1.in-addr.arpa`; IPv6 -> nibbles under ip6.arpa. */
 export function reverseLookupName(addr: string): string {
-  const v = isIP(addr);
-  if (v === 4) return `${addr.split('.').reverse().join('.')}.in-addr.arpa`;
-  if (v === 6) {
-    const [head = '', tail = ''] = addr.split('::');
-    const h = head ? head.split(':') : [];
-    const t = tail ? tail.split(':') : [];
-    const groups = addr.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;
-    const nibbles = groups.map((g) => g.padStart(4, '0')).join('');
-    return `${[...nibbles].reverse().join('.')}.ip6.arpa`;
-  }
-  throw new Error('not an IP address');
+  const kind = targetKind(addr);
+  if (kind !== 'ipv4' && kind !== 'ipv6') throw new Error('not an IP address');
+  const b = ipLiteralBytes(addr, kind);
+  if (kind === 'ipv4') return `${[...b].reverse().join('.')}.in-addr.arpa`;
+  const nibbles = [...b].flatMap((x) => [(x >>> 4).toString(16), (x & 15).toString(16)]);
+  return `${nibbles.reverse().join('.')}.ip6.arpa`;
 }
 
 /** `.onion` and `.exit` names never leave this client (target-name.ts says why). */
