@@ -1,7 +1,8 @@
 // Circuit manager (C tor circuituse.c/circuitbuild.c, arti tor-circmgr): builds 3-hop exit circuits
 // (ntor CREATE2, EXTEND2 in RELAY_EARLY) through a guard from the guard manager, keeps clean circuits
-// ready for predicted ports, hands streams the circuit their isolation key allows, retires circuits
-// after the dirtiness limit or NEWNYM, and retries a stream on another circuit after an exit refuses
+// ready for predicted ports (topped up as soon as one is claimed or lost, as C tor re-checks its
+// predicted circuits), hands streams the circuit their isolation key allows, retires circuits after
+// the dirtiness limit or NEWNYM, and retries a stream on another circuit after an exit refuses
 // it or a BEGIN times out. One-hop CREATE_FAST circuits carry BEGIN_DIR directory streams.
 import type { Duplex } from 'node:stream';
 import { DestroyReason } from '../cell/destroy.js';
@@ -42,7 +43,10 @@ export interface CircMgrOptions {
   readonly maxDirtinessMs?: number;
   /** Ports to keep clean circuits ready for (default 80, 443). */
   readonly preemptivePorts?: readonly number[];
-  /** Clean circuits to keep ready in total (default 2). */
+  /**
+   * Clean circuits to keep ready in total (default 2). With 0 and no preemptivePorts nothing is
+   * built before a stream needs it (C tor's __DisablePredictedCircuits 1).
+   */
   readonly preemptiveCircuits?: number;
   /** Attempts per stream across circuits (default 4). */
   readonly maxStreamAttempts?: number;
@@ -163,6 +167,14 @@ export class CircMgr {
   private readonly unreachable = new Map<string, number>();
   /** The last few build failures, for status. */
   readonly recentFailures: string[] = [];
+  /** maintain() has run: clean circuits are being kept ready, so claims and losses top them up. */
+  private upkeepStarted = false;
+  /** The one pending top-up and when (clock time) it runs. */
+  private topUp: { timer: NodeJS.Timeout; at: number } | undefined;
+  /** When the last top-up after a lost clean circuit ran (paces rebuilds a failing network causes). */
+  private lastLossTopUpAt = Number.NEGATIVE_INFINITY;
+  /** Exit circuit builds that failed in a row; a success resets it. */
+  private buildFailStreak = 0;
 
   constructor(private readonly opts: CircMgrOptions) {
     this.clock = opts.clock ?? Date.now;
@@ -199,7 +211,10 @@ export class CircMgr {
     const hops = [guard, middle, exit];
     const mc = this.track('exit', hops, exit, isolationKey);
     mc.ready = this.withBuildTimeout(mc, this.runExitBuild(mc, hops, this.ccParamsFor(dir)));
-    mc.ready.catch(() => undefined);
+    mc.ready.then(
+      () => (this.buildFailStreak = 0),
+      () => this.buildFailStreak++,
+    );
     return mc;
   }
 
@@ -498,8 +513,11 @@ export class CircMgr {
     all.sort((a, b) => Number(b.isolationKey === key) - Number(a.isolationKey === key) || Number(b.state === 'open') - Number(a.state === 'open') || b.id - a.id);
     for (const mc of all) {
       // Claim a clean circuit now (before any await), so a concurrent request with another key cannot
-      // take the same one.
-      if (mc.isolationKey === null) mc.isolationKey = key;
+      // take the same one, and start its replacement so the next new key finds one ready.
+      if (mc.isolationKey === null) {
+        mc.isolationKey = key;
+        this.scheduleTopUp('claimed');
+      }
       try {
         const ready = await mc.ready;
         if (ready.state === 'open' && ready.isolationKey === key) return ready;
@@ -517,6 +535,7 @@ export class CircMgr {
    */
   maintain(): void {
     if (this.closed) return;
+    this.upkeepStarted = true;
     refillHandshakeKeys();
     const now = this.clock();
     for (const mc of this.circuits.values()) {
@@ -533,8 +552,47 @@ export class CircMgr {
     this.launchPreemptive();
   }
 
-  private launchPreemptive(): void {
-    if (!this.opts.netdir()) return;
+  /** Whether clean circuits are kept ready at all (not with 0 circuits and no predicted ports). */
+  get preemptiveEnabled(): boolean {
+    return this.cfg.preemptiveCircuits > 0 || this.cfg.preemptivePorts.length > 0;
+  }
+
+  /**
+   * A clean circuit was claimed by a stream or lost: top the clean set up again soon rather than at
+   * the next maintain(). At most one top-up is pending. After a loss it waits until
+   * TOPUP_AFTER_LOSS_MS past the previous such top-up, and none runs while the last
+   * MAX_BUILD_FAILURES_FOR_TOPUP builds all failed (maintain() keeps trying at its own pace), so a
+   * broken network cannot turn failed builds into a build storm.
+   */
+  private scheduleTopUp(why: 'claimed' | 'lost'): void {
+    if (this.closed || !this.upkeepStarted || !this.preemptiveEnabled) return;
+    const now = this.clock();
+    const delay = why === 'claimed' ? 0 : Math.max(0, this.lastLossTopUpAt + TOPUP_AFTER_LOSS_MS - now);
+    if (this.topUp && this.topUp.at <= now + delay) return;
+    if (this.topUp) clearTimeout(this.topUp.timer);
+    const timer = setTimeout(() => {
+      this.topUp = undefined;
+      if (why === 'lost') this.lastLossTopUpAt = this.clock();
+      this.runTopUp();
+    }, delay);
+    timer.unref?.();
+    this.topUp = { timer, at: now + delay };
+  }
+
+  private runTopUp(): void {
+    if (this.closed) return;
+    if (this.buildFailStreak >= MAX_BUILD_FAILURES_FOR_TOPUP) {
+      this.counters.bump('preemptive-topup-deferred');
+      return;
+    }
+    const n = this.launchPreemptive();
+    for (let i = 0; i < n; i++) this.counters.bump('preemptive-topup');
+  }
+
+  /** Launch clean circuits up to the configured count and predicted-port cover; returns how many. */
+  private launchPreemptive(): number {
+    if (!this.opts.netdir()) return 0;
+    let launched = 0;
     const clean = [...this.circuits.values()].filter(
       (mc) => mc.purpose === 'exit' && mc.state !== 'closed' && !mc.retired && mc.isolationKey === null && mc.generation === this.generation,
     );
@@ -545,6 +603,7 @@ export class CircMgr {
       try {
         this.buildExitCircuit(p, null);
         this.counters.bump('preemptive-launched');
+        launched++;
       } catch {
         // counted by buildExitCircuit
       }
@@ -553,10 +612,12 @@ export class CircMgr {
       try {
         this.buildExitCircuit(this.cfg.preemptivePorts[0], null);
         this.counters.bump('preemptive-launched');
+        launched++;
       } catch {
         break;
       }
     }
+    return launched;
   }
 
   /** NEWNYM: no circuit built so far takes new streams; streams already open keep theirs. */
@@ -592,9 +653,22 @@ export class CircMgr {
     return this.circuits.get(id);
   }
 
+  /** Take no new streams on circuit `id`; it closes once its streams end (now, when it has none). */
+  retire(id: number): void {
+    const mc = this.circuits.get(id);
+    if (!mc || mc.state === 'closed') return;
+    mc.retired = true;
+    if (mc.streams === 0 && mc.state === 'open') {
+      this.counters.bump('idle-closed');
+      mc.circ?.destroy(DestroyReason.FINISHED);
+    }
+  }
+
   /** Destroy every circuit. */
   closeAll(): void {
     this.closed = true;
+    if (this.topUp) clearTimeout(this.topUp.timer);
+    this.topUp = undefined;
     for (const mc of [...this.circuits.values()]) {
       if (mc.circ) mc.circ.destroy(DestroyReason.FINISHED);
       else this.finish(mc, 'shutdown');
@@ -674,6 +748,8 @@ export class CircMgr {
     const w = mc.waiter;
     mc.waiter = undefined;
     w?.reject(new Error(why));
+    // A clean circuit failed to build or died: replace it (paced, see scheduleTopUp).
+    if (mc.purpose === 'exit' && mc.isolationKey === null && !mc.retired && mc.generation === this.generation) this.scheduleTopUp('lost');
   }
 
   private markDirty(mc: ManagedCircuit, key: string): void {
@@ -737,6 +813,12 @@ const HANDSHAKE_KEYS_READY = 6;
 function refillHandshakeKeys(): void {
   x25519Prefill(HANDSHAKE_KEYS_READY);
 }
+
+/** Exit builds failing in a row after which claims and losses no longer launch top-ups (C tor's MAX_CIRCUIT_FAILURES). */
+const MAX_BUILD_FAILURES_FOR_TOPUP = 5;
+
+/** Least time between top-ups after lost clean circuits (C tor re-checks predicted circuits once a second). */
+const TOPUP_AFTER_LOSS_MS = 1_000;
 
 /** Circuit builds a stream waits through before it fails. */
 const MAX_BUILD_FAILURES_PER_STREAM = 8;

@@ -37,7 +37,13 @@ export interface TorClientConfig {
   readonly buildTimeoutMs?: number | undefined;
   readonly beginTimeoutMs?: number | undefined;
   readonly maxDirtinessMs?: number | undefined;
+  /** Ports to keep clean exit circuits ready for (default 80, 443). */
   readonly preemptivePorts?: readonly number[] | undefined;
+  /**
+   * Clean exit circuits to keep ready (default 2). 0 with preemptivePorts [] builds nothing before
+   * a stream needs it (C tor's __DisablePredictedCircuits 1); the bootstrap test circuit is closed.
+   */
+  readonly preemptiveCircuits?: number | undefined;
   /** Congestion control (proposal 324) with exits that offer it: 'auto' (default) or 'off' (fixed windows). */
   readonly congestionControl?: 'auto' | 'off' | undefined;
 }
@@ -152,6 +158,7 @@ export class TorClient {
       beginTimeoutMs: config.beginTimeoutMs,
       maxDirtinessMs: config.maxDirtinessMs,
       preemptivePorts: config.preemptivePorts,
+      preemptiveCircuits: config.preemptiveCircuits,
       congestionControl: config.congestionControl,
     });
     const servers = this.authorities.map((a) => this.dirServerFor(a));
@@ -220,7 +227,9 @@ export class TorClient {
       if (this.stopped) throw new Error('tor client stopped');
       try {
         this.setProgress('circuit_create');
-        await this.circMgr.buildExitCircuit(this.circMgrPorts()[0], null).ready;
+        const first = await this.circMgr.buildExitCircuit(this.circMgrPorts()[0], null).ready;
+        // Without predicted circuits nothing waits ready for a stream: this one only proved the network.
+        if (!this.circMgr.preemptiveEnabled) this.circMgr.retire(first.id);
         break;
       } catch (e) {
         this.setProgress('circuit_create', (e as Error).message);

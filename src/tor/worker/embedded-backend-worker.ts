@@ -57,6 +57,8 @@ async function main(): Promise<void> {
       cacheDir: cfg.cacheDir,
       safeLogging: cfg.safeLogging,
       congestionControl: cfg.congestionControl,
+      preemptivePorts: cfg.preemptivePorts,
+      preemptiveCircuits: cfg.preemptiveCircuits,
     },
     { log: (line) => post({ type: 'log', line }) },
   );

@@ -18,6 +18,10 @@ export interface EmbeddedTorConfig {
   readonly safeLogging?: boolean | undefined;
   /** Congestion control with exits that offer it ('auto', the default) or never ('off'). */
   readonly congestionControl?: 'auto' | 'off' | undefined;
+  /** Ports to keep clean exit circuits ready for (default 80, 443). */
+  readonly preemptivePorts?: readonly number[] | undefined;
+  /** Clean exit circuits kept ready (default 2); 0 with preemptivePorts [] builds none ahead of a stream. */
+  readonly preemptiveCircuits?: number | undefined;
 }
 
 /** Dataplane -> worker: the backend contract plus Tor requests. */
@@ -60,6 +64,9 @@ export function isEmbeddedEvent(v: unknown): v is EmbeddedEvent {
   }
 }
 
+/** Bound on clean circuits kept ready (C tor's MAX_UNUSED_OPEN_CIRCUITS). */
+const MAX_PREEMPTIVE_CIRCUITS = 14;
+
 /** Why this config cannot run, or undefined. */
 export function embeddedConfigProblem(config: unknown): string | undefined {
   if (typeof config !== 'object' || config === null) return 'embedded tor: missing configuration';
@@ -68,5 +75,9 @@ export function embeddedConfigProblem(config: unknown): string | undefined {
   if (da !== undefined && (!Array.isArray(da) || !da.every((l) => typeof l === 'string'))) return 'embedded tor: dirAuthorities must be a list of DirAuthority lines';
   for (const k of ['dataDir', 'cacheDir']) if (c[k] !== undefined && typeof c[k] !== 'string') return `embedded tor: ${k} must be a path`;
   for (const k of ['testNetwork', 'safeLogging']) if (c[k] !== undefined && typeof c[k] !== 'boolean') return `embedded tor: ${k} must be a boolean`;
+  const pc = c['preemptiveCircuits'];
+  if (pc !== undefined && !(Number.isInteger(pc) && (pc as number) >= 0 && (pc as number) <= MAX_PREEMPTIVE_CIRCUITS)) return `embedded tor: preemptiveCircuits must be an integer 0..${MAX_PREEMPTIVE_CIRCUITS}`;
+  const pp = c['preemptivePorts'];
+  if (pp !== undefined && (!Array.isArray(pp) || pp.length > MAX_PREEMPTIVE_CIRCUITS || !pp.every((p) => Number.isInteger(p) && p >= 1 && p <= 65535))) return `embedded tor: preemptivePorts must be at most ${MAX_PREEMPTIVE_CIRCUITS} ports 1..65535`;
   return undefined;
 }

@@ -1,7 +1,7 @@
 // Circuit manager policy with scripted channels/circuits/streams over a synthetic NetDir: retries
 // after exit refusals and BEGIN timeouts, isolation, dirtiness, NEWNYM, build timeouts, preemptive
 // circuits, destroy-reason counters.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseMdConsensus, parseMicrodescs } from '../../../../src/tor/netdoc/index.js';
 import { NetDir } from '../../../../src/tor/netdir/index.js';
 import { GuardMgr } from '../../../../src/tor/guardmgr/index.js';
@@ -17,6 +17,8 @@ interface Script {
   begin: (exit: string) => Behaviour;
   /** Hang circuit creation (for build timeouts). */
   hangCreate?: boolean;
+  /** New circuits are destroyed at their first EXTEND2 (a broken network; guards stay up), while true. */
+  failExtend?: () => boolean;
 }
 
 class FakeStream {
@@ -49,7 +51,8 @@ class FakeCircuit {
   }
   extend(t: { addr: string; port: number; rsaId: Uint8Array }) {
     this.hops.push(nickByPort.get(t.port)!);
-    queueMicrotask(() => this.opened({ type: 'extended', hops: this.hops.length }));
+    if (this.script.failExtend?.()) queueMicrotask(() => this.remoteDestroy(8));
+    else queueMicrotask(() => this.opened({ type: 'extended', hops: this.hops.length }));
     return { ok: true, value: undefined };
   }
   beginStream() {
@@ -102,7 +105,15 @@ function synth(guardsAreExits = false): NetDir {
   return dir;
 }
 
-function setup(script: Script, opts: { buildTimeoutMs?: number; beginTimeoutMs?: number; guardsAreExits?: boolean } = {}) {
+interface SetupOptions {
+  buildTimeoutMs?: number;
+  beginTimeoutMs?: number;
+  guardsAreExits?: boolean;
+  preemptiveCircuits?: number;
+  preemptivePorts?: number[];
+}
+
+function setup(script: Script, opts: SetupOptions = {}) {
   const dir = synth(opts.guardsAreExits);
   let now = Date.parse('2026-01-01T00:30:00Z');
   const clock = () => now;
@@ -126,7 +137,17 @@ function setup(script: Script, opts: { buildTimeoutMs?: number; beginTimeoutMs?:
       },
     }),
   } as unknown as ChanMgr;
-  const mgr = new CircMgr({ chanMgr, guardMgr: guards, netdir: () => dir, clock, rng: seededRandom(5), buildTimeoutMs: opts.buildTimeoutMs, beginTimeoutMs: opts.beginTimeoutMs, preemptivePorts: [80, 443] });
+  const mgr = new CircMgr({
+    chanMgr,
+    guardMgr: guards,
+    netdir: () => dir,
+    clock,
+    rng: seededRandom(5),
+    buildTimeoutMs: opts.buildTimeoutMs,
+    beginTimeoutMs: opts.beginTimeoutMs,
+    preemptivePorts: opts.preemptivePorts ?? [80, 443],
+    preemptiveCircuits: opts.preemptiveCircuits,
+  });
   const sink: StreamSink = { freeSpace: () => 1 << 20, onEvent: () => {} };
   return { mgr, circuits, guards, sink, advance: (ms: number) => (now += ms) };
 }
@@ -279,5 +300,130 @@ describe('CircMgr', () => {
     const answers = await t.mgr.resolve('example.com', 'dns');
     expect(answers[0]!.kind).toBe('ipv4');
     expect(t.mgr.streamCounters.get('resolve-ok')).toBe(1);
+  });
+});
+
+describe('CircMgr preemptive top-up (a claimed or lost clean circuit is replaced at once)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const tick = () => new Promise((r) => setTimeout(r, 5));
+  const clean = (t: ReturnType<typeof setup>) => t.mgr.list().filter((c) => c.purpose === 'exit' && c.state !== 'closed' && c.isolation === null && !c.retired);
+
+  it('claiming a clean circuit launches one replacement, without waiting for maintain()', async () => {
+    const t = setup({ begin: () => 'connect' });
+    t.mgr.maintain();
+    await tick();
+    expect(t.mgr.counters.get('preemptive-launched')).toBe(2);
+    expect(t.circuits).toHaveLength(2);
+    const a = await t.mgr.openStream({ host: 'h', port: 443, isolationKey: 'a' }, t.sink);
+    expect(t.circuits).toHaveLength(2); // the stream rode a prebuilt circuit
+    await tick();
+    expect(t.mgr.counters.get('preemptive-topup')).toBe(1);
+    expect(t.mgr.counters.get('preemptive-launched')).toBe(3);
+    expect(t.circuits).toHaveLength(3);
+    expect(clean(t)).toHaveLength(2);
+    // The same key reuses its (now dirty) circuit: nothing is claimed, nothing launched.
+    const a2 = await t.mgr.openStream({ host: 'h', port: 80, isolationKey: 'a' }, t.sink);
+    expect(a2.circuit).toBe(a.circuit);
+    await tick();
+    expect(t.circuits).toHaveLength(3);
+    // The next new key again finds a prebuilt circuit.
+    const b = await t.mgr.openStream({ host: 'h', port: 80, isolationKey: 'b' }, t.sink);
+    expect(b.circuit.createdAt).toBeLessThanOrEqual(b.circuit.builtAt!);
+    expect(t.circuits).toHaveLength(3);
+    await tick();
+    expect(t.mgr.counters.get('preemptive-topup')).toBe(2);
+    expect(clean(t)).toHaveLength(2);
+    t.mgr.closeAll();
+  });
+
+  it('claims at once share one top-up that never exceeds the configured clean circuits', async () => {
+    const t = setup({ begin: () => 'connect' });
+    t.mgr.maintain();
+    await tick();
+    await Promise.all(['a', 'b', 'c'].map((k) => t.mgr.openStream({ host: 'h', port: 80, isolationKey: k }, t.sink)));
+    await tick();
+    // Two claimed (the third key built its own), then exactly two replacements.
+    expect(t.mgr.counters.get('preemptive-topup')).toBe(2);
+    expect(t.mgr.counters.get('preemptive-launched')).toBe(4);
+    expect(clean(t)).toHaveLength(2);
+    expect(t.circuits).toHaveLength(5);
+    t.mgr.closeAll();
+  });
+
+  it('replaces a clean circuit that dies', async () => {
+    const t = setup({ begin: () => 'connect' });
+    t.mgr.maintain();
+    await tick();
+    t.circuits[0]!.remoteDestroy(8);
+    await tick();
+    expect(t.mgr.counters.get('preemptive-topup')).toBe(1);
+    expect(clean(t)).toHaveLength(2);
+    t.mgr.closeAll();
+  });
+
+  it('does not storm when every build fails: paced, then left to maintain() until a build succeeds', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    let broken = true;
+    const t = setup({ begin: () => 'connect', failExtend: () => broken });
+    const wait = async (ms: number) => {
+      t.advance(ms);
+      await vi.advanceTimersByTimeAsync(ms);
+    };
+    t.mgr.maintain();
+    await wait(60_000);
+    const launched = t.mgr.counters.get('preemptive-launched');
+    // 2 by maintain(), 2 at once after the losses, 2 a second later; then the failure streak stops top-ups.
+    expect(launched).toBeLessThanOrEqual(6);
+    expect(t.circuits.length).toBe(launched);
+    expect(t.mgr.counters.get('preemptive-topup')).toBeLessThanOrEqual(4);
+    expect(t.mgr.counters.get('preemptive-topup-deferred')).toBeGreaterThanOrEqual(1);
+    expect(t.mgr.counters.get('build-extend-failed')).toBe(launched);
+    await wait(60_000);
+    expect(t.mgr.counters.get('preemptive-launched')).toBe(launched);
+    expect(t.mgr.list().filter((c) => c.state !== 'closed')).toHaveLength(0);
+    // The network recovers: maintain() builds, a success re-enables claim-time top-ups.
+    broken = false;
+    t.mgr.maintain();
+    await wait(10);
+    expect(clean(t).filter((c) => c.state === 'open')).toHaveLength(2);
+    const before = t.mgr.counters.get('preemptive-topup');
+    await t.mgr.openStream({ host: 'h', port: 80, isolationKey: 'k' }, t.sink);
+    await wait(10);
+    expect(t.mgr.counters.get('preemptive-topup')).toBe(before + 1);
+    t.mgr.closeAll();
+  });
+
+  it('with 0 preemptive circuits and no predicted ports builds nothing ahead of a stream', async () => {
+    const t = setup({ begin: () => 'connect' }, { preemptiveCircuits: 0, preemptivePorts: [] });
+    expect(t.mgr.preemptiveEnabled).toBe(false);
+    t.mgr.maintain();
+    await tick();
+    expect(t.circuits).toHaveLength(0);
+    const a = await t.mgr.openStream({ host: 'h', port: 80, isolationKey: 'a' }, t.sink);
+    await tick();
+    expect(t.circuits).toHaveLength(1);
+    expect(a.circuit.isolationKey).toBe('a');
+    // A circuit built clean by hand (the client's bootstrap check) is claimed without a replacement.
+    await t.mgr.buildExitCircuit(80).ready;
+    await t.mgr.openStream({ host: 'h', port: 80, isolationKey: 'b' }, t.sink);
+    t.mgr.newnym();
+    t.mgr.maintain();
+    await tick();
+    expect(t.circuits).toHaveLength(2);
+    expect(t.mgr.counters.get('preemptive-launched')).toBe(0);
+    expect(t.mgr.counters.get('preemptive-topup')).toBe(0);
+  });
+
+  it('retire() closes an idle circuit so it takes no stream', async () => {
+    const t = setup({ begin: () => 'connect' }, { preemptiveCircuits: 0, preemptivePorts: [] });
+    const mc = await t.mgr.buildExitCircuit(80).ready;
+    t.mgr.retire(mc.id);
+    expect(mc.state).toBe('closed');
+    const o = await t.mgr.openStream({ host: 'h', port: 80, isolationKey: 'a' }, t.sink);
+    expect(o.circuit).not.toBe(mc);
+    expect(t.circuits).toHaveLength(2);
   });
 });
