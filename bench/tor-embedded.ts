@@ -2,13 +2,14 @@
 // side by side with the reference C tor client, on one private network of real C tor relays
 // (test/harness/tornet) and one origin server in a child process (so its CPU is nobody's):
 //   bootstrap        time from start to "Bootstrapped 100%": a fresh embedded worker vs a fresh C tor client
-//   ttfb new circuit a stream whose circuit is built for it, checked: embedded with its clean circuits
-//                    used up (the stream's circuit must be younger than the request); C tor as a second
-//                    client with __DisablePredictedCircuits 1 (its control port must show the stream's
-//                    circuit LAUNCHED after the request)
-//   ttfb fresh key   each client's default behaviour: four streams with new isolation keys use up clean
-//                    circuits, then one more new key. C tor keeps many predicted circuits, so this often
-//                    rides a prebuilt one; the table says how many samples really built a circuit
+//   ttfb new circuit a stream whose circuit is built for it, checked: embedded as a second worker with
+//                    preemptive circuits off (preemptiveCircuits 0, preemptivePorts []; the stream's
+//                    circuit must be younger than the request); C tor as a second client with
+//                    __DisablePredictedCircuits 1 (its control port must show the stream's circuit
+//                    LAUNCHED after the request). Both have had one warm-up stream.
+//   ttfb fresh key   each client's default behaviour: four streams with new isolation keys claim clean
+//                    circuits (both clients replace a claimed one at once), then one more new key, which
+//                    usually rides a prebuilt circuit; the table says how many samples really built one
 //   ttfb preemptive  a new key once both clients had time to rebuild clean circuits (a clean one is claimed)
 //   bulk             one stream, --mb megabytes: MB/s, and CPU seconds per 100 MB (this process, all threads:
 //                    the embedded worker and the ring consumer / the C tor client process)
@@ -411,15 +412,6 @@ async function main(): Promise<void> {
         const f = await dp.get(target, '/bytes/10', `fresh-${round}`);
         results['ttfb fresh key ms']![v.name]!.push(f.ttfbMs);
         note('ttfb fresh key ms', v.name, f.newCircuit);
-        // New circuit: only samples whose circuit was built after the request count.
-        for (let a = 0; a < 5; a++) {
-          const n = await dp.get(target, '/bytes/10', `new-${round}-${a}`);
-          if (n.newCircuit) {
-            results['ttfb new circuit ms']![v.name]!.push(n.ttfbMs);
-            note('ttfb new circuit ms', v.name, true);
-            break;
-          }
-        }
         // Preemptive: time to rebuild clean circuits, then a new key claims one.
         await sleep(8_000);
         const p = await dp.get(target, '/bytes/10', `pre-${round}`);
@@ -442,6 +434,25 @@ async function main(): Promise<void> {
         seen.declined += cc('cc-declined');
         seen.built += cc('circuits-built');
         await dp.stop();
+
+        // New circuit: a worker that builds nothing ahead of a stream (as C tor's
+        // __DisablePredictedCircuits 1); only samples whose circuit was built after the request count.
+        const np = new RingDriver();
+        await np.start({ dirAuthorities: net.dirAuthorityLines, testNetwork: true, congestionControl: v.congestionControl, preemptiveCircuits: 0, preemptivePorts: [] }, v.workerUrl);
+        await new Promise<void>((resolve) => {
+          if (np.backend.bootstrap?.percent === 100) resolve();
+          np.backend.onBootstrap((s) => s.percent === 100 && resolve());
+        });
+        await np.get(target, '/bytes/10', `warm-up-${round}`);
+        for (let a = 0; a < 5; a++) {
+          const r = await np.get(target, '/bytes/10', `new-${round}-${a}`);
+          if (r.newCircuit) {
+            results['ttfb new circuit ms']![v.name]!.push(r.ttfbMs);
+            note('ttfb new circuit ms', v.name, true);
+            break;
+          }
+        }
+        await np.stop();
       }
 
       // C tor.
@@ -502,7 +513,7 @@ async function main(): Promise<void> {
         date: new Date().toISOString(),
         mb: MB,
         rounds: ROUNDS,
-        note: 'embedded CPU: this process (worker + ring consumer; the origin server runs in a child process); C tor CPU: its own process only. ttfb new circuit: embedded samples whose circuit is younger than the request, C tor (__DisablePredictedCircuits 1) samples whose stream circuit was LAUNCHED after the request',
+        note: 'embedded CPU: this process (worker + ring consumer; the origin server runs in a child process); C tor CPU: its own process only. ttfb new circuit: embedded (a worker with preemptiveCircuits 0, preemptivePorts []) samples whose circuit is younger than the request, C tor (__DisablePredictedCircuits 1) samples whose stream circuit was LAUNCHED after the request',
         rows,
         congestionControl: ccCircuits,
       },
