@@ -228,8 +228,9 @@ export class TorClient {
       try {
         this.setProgress('circuit_create');
         const first = await this.circMgr.buildExitCircuit(this.circMgrPorts()[0], null).ready;
-        // Without predicted circuits nothing waits ready for a stream: this one only proved the network.
-        if (!this.circMgr.preemptiveEnabled) this.circMgr.retire(first.id);
+        // Without predicted circuits nothing waits ready for a stream: this one only proved the network
+        // (unless a stream opened during bootstrap has claimed it).
+        if (!this.circMgr.preemptiveEnabled && first.isolationKey === null) this.circMgr.retire(first.id);
         break;
       } catch (e) {
         this.setProgress('circuit_create', (e as Error).message);
