@@ -29,6 +29,22 @@ const STAGING = new Uint8Array(64 * 1024);
 /** Most bytes moved from the ring into the stream per pass. */
 const MAX_UP_CHUNK = 32 * RELAY_DATA_MAX;
 
+/**
+ * Pumps with data queued by deliver(), drained once the event loop has run every I/O callback of this
+ * turn. A TLS read yields one callback per TLS record (C tor's are a few KiB), so draining per callback
+ * (a microtask) cost one ring write and one dataplane wakeup per record; per turn it is one per socket
+ * read of up to 64 KiB.
+ */
+const drainQueue: RingStreamPump[] = [];
+function queueDrain(pump: RingStreamPump): void {
+  if (drainQueue.push(pump) === 1) setImmediate(drainQueued);
+}
+function drainQueued(): void {
+  // Take the list first: a pump queued during the drain waits for the next turn.
+  const pumps = drainQueue.splice(0);
+  for (const p of pumps) p.drainBatch();
+}
+
 export class RingStreamPump implements StreamSink {
   private stream: Stream | undefined;
   private readonly overflow: Uint8Array[] = [];
@@ -127,20 +143,23 @@ export class RingStreamPump implements StreamSink {
 
   private deliver(data: Uint8Array): void {
     this.bytesDown += data.length;
-    // Cells of one TLS read arrive back to back: queue them (cell bodies are the decoder's own copies)
-    // and write them to the ring in one go once this read is processed, so the dataplane gets one
-    // write and at most one doorbell ring per batch instead of one per 498-byte cell.
+    // Cells arrive back to back: queue them (cell bodies are the decoder's own copies) and write them
+    // to the ring in one go once this turn's reads are processed, so the dataplane gets one write and
+    // at most one doorbell ring per batch instead of one per 498-byte cell or per TLS record.
     this.overflow.push(data);
     this.overflowBytes += data.length;
     if (this.overflowBytes > this.overflowPeak) this.overflowPeak = this.overflowBytes;
     if (this.overflowBytes > CC_OVERFLOW_LIMIT) return this.abort(EndReason.RESOURCELIMIT);
     if (!this.batchQueued) {
       this.batchQueued = true;
-      queueMicrotask(() => {
-        this.batchQueued = false;
-        if (!this.finished) this.drainDown();
-      });
+      queueDrain(this);
     }
+  }
+
+  /** @internal The batch of reads queued by deliver() is complete: write it to the ring. */
+  drainBatch(): void {
+    this.batchQueued = false;
+    if (!this.finished) this.drainDown();
   }
 
   private drainDown(): void {
