@@ -48,6 +48,11 @@ export const RelayCmd = {
   BEGIN_DIR: 13,
   EXTEND2: 14,
   EXTENDED2: 15,
+  /** Conflux (proposal 329): linking legs of a set and switching between them. */
+  CONFLUX_LINK: 19,
+  CONFLUX_LINKED: 20,
+  CONFLUX_LINKED_ACK: 21,
+  CONFLUX_SWITCH: 22,
   /** Stream flow control on congestion-controlled circuits (proposal 344). */
   XOFF: 43,
   XON: 44,

@@ -19,3 +19,4 @@ export * from './relay/truncate.js';
 export * from './relay/resolve.js';
 export * from './ntor-v3-extensions.js';
 export * from './relay/flow-control.js';
+export * from './relay/conflux.js';
