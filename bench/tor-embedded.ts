@@ -16,10 +16,11 @@
 // Time to first byte runs from the open request (embedded) or the SOCKS connect (C tor) to the first
 // response byte. With --base-worker <embedded-backend-worker.js of another build> that build runs as an
 // extra column in the same run (before/after on one network); --cc-off adds a column of this build with
-// congestion control off (fixed windows).
+// congestion control off (fixed windows); --conflux-off adds a C tor column with ConfluxEnabled 0 (bulk
+// and CPU only: C tor's default bulk stream rides a two-circuit conflux set).
 // Prints a table and writes bench/results/tor-embedded.json.
 //
-//   npx tsc -p tsconfig.json && node dist/bench/tor-embedded.js [--mb 100] [--rounds 3] [--cc-off] [--base-worker <path>]
+//   npx tsc -p tsconfig.json && node dist/bench/tor-embedded.js [--mb 100] [--rounds 3] [--cc-off] [--conflux-off] [--base-worker <path>]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
@@ -47,6 +48,12 @@ const ROUNDS = arg('rounds', 3);
 const BASE_WORKER = argStr('base-worker');
 /** --cc-off: one more embedded column with `congestion-control off` (fixed windows), same build. */
 const CC_OFF_COLUMN = process.argv.includes('--cc-off');
+/**
+ * --conflux-off: one more C tor column with `ConfluxEnabled 0`, bulk and CPU rows only. C tor's default
+ * bulk stream rides a conflux set (two circuits to one exit, proposal 329); this column shows one circuit.
+ */
+const CONFLUX_OFF_COLUMN = process.argv.includes('--conflux-off');
+const CTOR_NO_CONFLUX = 'C tor cfx off';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -371,7 +378,7 @@ async function main(): Promise<void> {
   const variants: { name: string; workerUrl?: string; congestionControl?: 'auto' | 'off' }[] = [{ name: 'embedded' }];
   if (CC_OFF_COLUMN) variants.push({ name: 'embedded cc off', congestionControl: 'off' });
   if (BASE_WORKER) variants.push({ name: 'embedded@base', workerUrl: BASE_WORKER });
-  const columns = [...variants.map((v) => v.name), 'C tor'];
+  const columns = [...variants.map((v) => v.name), 'C tor', ...(CONFLUX_OFF_COLUMN ? [CTOR_NO_CONFLUX] : [])];
   const ccCircuits: Record<string, { negotiated: number; declined: number; built: number }> = {};
   const metrics = ['bootstrap ms', 'ttfb new circuit ms', 'ttfb fresh key ms', 'ttfb preemptive ms', `bulk ${MB} MB, MB/s`, 'CPU s per 100 MB'];
   const results: Record<string, Row> = Object.fromEntries(metrics.map((m) => [m, Object.fromEntries(columns.map((c) => [c, [] as number[]]))]));
@@ -385,10 +392,12 @@ async function main(): Promise<void> {
   const target: StreamTarget = { kind: 'ipv4', addr: '127.0.0.1', port: origin.port };
   let ctor: CTorClient | undefined;
   let ctorNoPredict: CTorClient | undefined;
+  let ctorNoConflux: CTorClient | undefined;
   try {
-    [ctor, ctorNoPredict] = await Promise.all([
+    [ctor, ctorNoPredict, ctorNoConflux] = await Promise.all([
       startCTorClient(net, 'benchctor', []),
       startCTorClient(net, 'benchfresh', ['__DisablePredictedCircuits 1']),
+      CONFLUX_OFF_COLUMN ? startCTorClient(net, 'benchnocfx', ['ConfluxEnabled 0']) : undefined,
     ]);
     // Let every relay learn every other (C tor refuses to extend to relays missing from its consensus).
     await sleep(30_000);
@@ -477,17 +486,21 @@ async function main(): Promise<void> {
       results['ttfb preemptive ms']!['C tor']!.push((await socksGet(ctor.socksPort, '127.0.0.1', origin.port, '/bytes/10', `pre-${round}`)).ttfbMs);
       await sleep(50);
       note('ttfb preemptive ms', 'C tor', ctor.control.builtFor(since, origin.port));
-      const n = MB * 1024 * 1024;
-      const c0 = procCpuSeconds(ctor.pid);
-      const t = performance.now();
-      const c = await socksGet(ctor.socksPort, '127.0.0.1', origin.port, `/bytes/${n}`, `bulk-${round}`);
-      const secs = (performance.now() - t) / 1000;
-      if (c.bytes < n) throw new Error(`C tor bulk short: ${c.bytes}`);
-      results[`bulk ${MB} MB, MB/s`]!['C tor']!.push(n / 1e6 / secs);
-      results['CPU s per 100 MB']!['C tor']!.push(((procCpuSeconds(ctor.pid) - c0) * 100) / MB);
+      const bulk = async (client: CTorClient, column: string): Promise<void> => {
+        const n = MB * 1024 * 1024;
+        const c0 = procCpuSeconds(client.pid);
+        const t = performance.now();
+        const c = await socksGet(client.socksPort, '127.0.0.1', origin.port, `/bytes/${n}`, `bulk-${round}`);
+        const secs = (performance.now() - t) / 1000;
+        if (c.bytes < n) throw new Error(`${column} bulk short: ${c.bytes}`);
+        results[`bulk ${MB} MB, MB/s`]![column]!.push(n / 1e6 / secs);
+        results['CPU s per 100 MB']![column]!.push(((procCpuSeconds(client.pid) - c0) * 100) / MB);
+      };
+      await bulk(ctor, 'C tor');
+      if (ctorNoConflux) await bulk(ctorNoConflux, CTOR_NO_CONFLUX);
     }
   } finally {
-    await Promise.all([ctor?.stop(), ctorNoPredict?.stop()]);
+    await Promise.all([ctor?.stop(), ctorNoPredict?.stop(), ctorNoConflux?.stop()]);
     origin.child.stdin!.end();
     await net.stop();
   }
