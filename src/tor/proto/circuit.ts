@@ -70,6 +70,20 @@ export interface CircuitLink {
   holdsData(circuit: Circuit): void;
 }
 
+/**
+ * What a conflux set (proto/conflux-set.ts) gets from a circuit that is one of its legs: every
+ * relay message from the exit hop that is not circuit-level (stream commands and CONFLUX_*), window
+ * openings, and the end of the circuit. Circuit-level SENDMEs and congestion control stay per leg.
+ */
+export interface ConfluxLegHost {
+  legMessage(leg: Circuit, command: number, streamId: number, data: Uint8Array, nowMs: number): void;
+  /** A circuit SENDME from the exit hop opened the leg's window. */
+  legWritable(leg: Circuit): void;
+  legClosed(leg: Circuit, error: ProtoError | null): void;
+}
+
+const CONFLUX_COMMANDS = new Set<number>([RelayCmd.CONFLUX_LINK, RelayCmd.CONFLUX_LINKED, RelayCmd.CONFLUX_LINKED_ACK, RelayCmd.CONFLUX_SWITCH]);
+
 type PendingHandshake =
   | { readonly kind: 'fast'; readonly state: CreateFastClientState }
   | { readonly kind: 'ntor'; readonly state: NtorClientState; readonly viaExtend: boolean }
@@ -104,6 +118,8 @@ export class Circuit implements StreamHost {
   private holding: Stream[] = [];
   private pending: PendingHandshake | null = null;
   private relayEarlyLeft = MAX_RELAY_EARLY;
+  /** The conflux set this circuit is a leg of: it owns the streams then. */
+  private conflux: ConfluxLegHost | null = null;
   private nextStreamId: number;
   private readonly maxStreams: number;
 
@@ -138,6 +154,43 @@ export class Circuit implements StreamHost {
   ccOf(hop: number): VegasHop | null {
     const w = this.windows[hop];
     return w instanceof VegasHop ? w : null;
+  }
+
+  /** The conflux set this circuit is a leg of, if any. */
+  get confluxHost(): ConfluxLegHost | null {
+    return this.conflux;
+  }
+
+  /**
+   * Make this circuit a leg of a conflux set: from now on the exit hop's stream and CONFLUX_*
+   * messages go to `host`, and the circuit opens no streams of its own. Needs an open circuit with
+   * congestion control at its exit hop and no streams.
+   */
+  joinConflux(host: ConfluxLegHost): Result<void, ProtoError> {
+    if (this.st !== 'open') return err(protoError('BAD_STATE', `cannot link a circuit that is ${this.st}`));
+    if (this.conflux) return err(protoError('BAD_STATE', 'circuit is already a conflux leg'));
+    if (this.streams.size > 0) return err(protoError('BAD_STATE', 'a conflux leg must have no streams'));
+    if (!this.ccOf(this.hops - 1)) return err(protoError('BAD_STATE', 'conflux needs congestion control at the exit hop'));
+    this.conflux = host;
+    return ok(undefined);
+  }
+
+  /** Conflux: send one relay message to the exit hop (false if the circuit is closed). */
+  sendExitMessage(command: number, streamId: number, data: Uint8Array): boolean {
+    if (this.st === 'closed') return false;
+    return this.sendRelay(this.hops - 1, command, streamId, data, false) !== null;
+  }
+
+  /** Conflux: send one DATA cell to the exit hop if its congestion window allows. */
+  packageExitData(streamId: number, data: Uint8Array, nowMs: number): boolean {
+    const hop = this.hops - 1;
+    const w = this.windows[hop];
+    if (this.st === 'closed' || !w || !w.canPackage) return false;
+    const tag = this.sendRelay(hop, RelayCmd.DATA, streamId, data, false);
+    if (!tag) return false;
+    w.notePackaged(tag, nowMs);
+    this.counters.dataCellsOut++;
+    return true;
   }
 
   /** @internal */
@@ -345,6 +398,7 @@ export class Circuit implements StreamHost {
 
   private openStream(kind: StreamKind, command: number, body: Uint8Array, opts: StreamOptions, _nowMs: number): Result<Stream, ProtoError> {
     if (this.st !== 'open') return err(protoError('BAD_STATE', `cannot open a stream on a circuit that is ${this.st}`));
+    if (this.conflux) return err(protoError('BAD_STATE', 'streams of a conflux leg belong to its set'));
     if (this.streams.size >= this.maxStreams) return err(protoError('TOO_MANY_STREAMS', 'stream limit reached'));
     let id = this.nextStreamId;
     while (this.streams.has(id)) id = id >= 0xffff ? 1 : id + 1;
@@ -393,6 +447,7 @@ export class Circuit implements StreamHost {
           this.sendRelay(hop, RelayCmd.SENDME, 0, encodeSendmeBody({ version: 1, tag: this.crypto.lastTag }), false);
         }
         if (streamId === 0) return this.fail('DATA on stream 0');
+        if (this.conflux) return this.toConflux(hop, command, streamId, data, nowMs);
         return this.toStream(streamId, hop, command, data, nowMs);
       }
       case RelayCmd.SENDME: {
@@ -404,6 +459,7 @@ export class Circuit implements StreamHost {
         if (verdict === 'overflow') return this.fail('circuit SENDME overflows the package window', 'WINDOW_VIOLATION');
         if (verdict === 'unauthenticated') return this.fail('circuit SENDME is not an authenticated v1 SENDME', 'SENDME_UNAUTHENTICATED');
         for (const st of this.streams.values()) if (st.hop === hop) st.circuitWritable();
+        if (this.conflux && hop === this.hops - 1) this.conflux.legWritable(this);
         return;
       }
       case RelayCmd.EXTENDED2: {
@@ -434,9 +490,16 @@ export class Circuit implements StreamHost {
       case RelayCmd.DROP:
         return;
       default:
+        if (this.conflux && (streamId !== 0 || CONFLUX_COMMANDS.has(command))) return this.toConflux(hop, command, streamId, data, nowMs);
         if (streamId !== 0) return this.toStream(streamId, hop, command, data, nowMs);
-        return; // unknown circuit-level command: ignored
+        return; // unknown circuit-level command (CONFLUX_* on a circuit that is no leg): ignored
     }
+  }
+
+  /** Conflux cells must come from the exit hop: a middle could otherwise corrupt the set's order. */
+  private toConflux(hop: number, command: number, streamId: number, data: Uint8Array, nowMs: number): void {
+    if (hop !== this.hops - 1) return this.fail('conflux leg cell from a hop other than the exit');
+    this.conflux!.legMessage(this, command, streamId, data, nowMs);
   }
 
   private toStream(streamId: number, hop: number, command: number, data: Uint8Array, nowMs: number): void {
@@ -463,6 +526,9 @@ export class Circuit implements StreamHost {
     const streams = [...this.streams.values()];
     this.streams.clear();
     for (const s of streams) s.circuitClosed(error);
+    const set = this.conflux;
+    this.conflux = null;
+    set?.legClosed(this, error);
     this.onEvent({ type: 'closed', reason, remote, error });
   }
 }

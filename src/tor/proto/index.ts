@@ -6,3 +6,4 @@ export * from './circuit.js';
 export * from './stream.js';
 export { ipToBytes } from './addr.js';
 export * from './congestion-control.js';
+export * from './conflux-set.js';
