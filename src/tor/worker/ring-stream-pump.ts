@@ -24,8 +24,6 @@ export const OVERFLOW_CAPACITY = 256 * 1024;
  * what exceeds it is an exit ignoring XOFF (or a cwnd beyond any sane size), and the stream ends.
  */
 export const CC_OVERFLOW_LIMIT = 8 * 1024 * 1024;
-/** One worker thread serves every pump: a shared buffer for coalescing queued cells into one write. */
-const STAGING = new Uint8Array(64 * 1024);
 /** Most bytes moved from the ring into the stream per pass. */
 const MAX_UP_CHUNK = 32 * RELAY_DATA_MAX;
 
@@ -144,8 +142,8 @@ export class RingStreamPump implements StreamSink {
   private deliver(data: Uint8Array): void {
     this.bytesDown += data.length;
     // Cells arrive back to back: queue them (cell bodies are the decoder's own copies) and write them
-    // to the ring in one go once this turn's reads are processed, so the dataplane gets one write and
-    // at most one doorbell ring per batch instead of one per 498-byte cell or per TLS record.
+    // to the ring once this turn's reads are processed, so the dataplane gets at most one doorbell
+    // ring per batch instead of one per 498-byte cell or per TLS record.
     this.overflow.push(data);
     this.overflowBytes += data.length;
     if (this.overflowBytes > this.overflowPeak) this.overflowPeak = this.overflowBytes;
@@ -166,22 +164,9 @@ export class RingStreamPump implements StreamSink {
     while (this.overflowBytes > 0) {
       const room = this.ep.writable();
       if (room === 0) break;
+      // Each queued chunk goes straight into the ring: the dataplane is woken by the first write only.
       const head = this.overflow[0]!;
-      let n: number;
-      if (head.length >= room || this.overflow.length === 1) {
-        n = this.ep.write(head.length > room ? head.subarray(0, room) : head);
-      } else {
-        // Coalesce queued cells into one ring write.
-        const want = Math.min(room, this.overflowBytes, STAGING.length);
-        let off = 0;
-        for (const c of this.overflow) {
-          if (off >= want) break;
-          const k = Math.min(c.length, want - off);
-          STAGING.set(k === c.length ? c : c.subarray(0, k), off);
-          off += k;
-        }
-        n = this.ep.write(STAGING.subarray(0, off));
-      }
+      const n = this.ep.write(head.length > room ? head.subarray(0, room) : head);
       if (n === 0) break;
       this.consumeOverflow(n);
     }
