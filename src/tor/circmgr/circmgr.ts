@@ -5,6 +5,7 @@
 // the dirtiness limit or NEWNYM, and retries a stream on another circuit after an exit refuses
 // it or a BEGIN times out. One-hop CREATE_FAST circuits carry BEGIN_DIR directory streams.
 import type { Duplex } from 'node:stream';
+import { randomBytes } from 'node:crypto';
 import { DestroyReason } from '../cell/destroy.js';
 import { EndReason, endReasonName } from '../cell/relay/end.js';
 import type { Connected } from '../cell/relay/connected.js';
@@ -21,8 +22,10 @@ import type { Relay } from '../netdir/relay.js';
 import { policyAllowsPort } from '../netdoc/portpolicy.js';
 import { x25519Prefill } from '../crypto/x25519.js';
 import { CcAlg, ccParamsFrom, type CcParams } from '../proto/congestion-control.js';
-import { hopHandshake } from './protocols.js';
+import { hopHandshake, supportsConflux, supportsCongestionControl } from './protocols.js';
+import { confluxParamsFrom, maxPrebuiltSets, OOO_CELL_COST } from './conflux-params.js';
 import type { Circuit, CircuitEvent } from '../proto/circuit.js';
+import { ConfluxSet, type ConfluxSetEvent } from '../proto/conflux-set.js';
 import type { ProtoError } from '../proto/errors.js';
 import type { Stream, StreamEvent } from '../proto/stream.js';
 import { CIRC_COUNTERS, MAX_LIMITED_REFUSALS, STREAM_COUNTERS, destroyCounter, endCounter, protoCounter, refusalAction } from './counters.js';
@@ -56,9 +59,17 @@ export interface CircMgrOptions {
    * with ntor v3 to every hop that speaks it. 'off': classic ntor and fixed SENDME windows only.
    */
   readonly congestionControl?: 'auto' | 'off' | undefined;
+  /**
+   * Conflux (proposal 329, C tor's ConfluxEnabled). 'auto' (default): with congestion control on and
+   * the consensus allowing it (cfx_enabled), keep linked sets of cfx_num_legs_set circuits to one
+   * Conflux=1 exit ready alongside the clean circuits, and give new exit streams a linked set before
+   * a single circuit, as C tor does. 'off': single circuits only.
+   */
+  readonly conflux?: 'auto' | 'off' | undefined;
 }
 
-export type CircuitPurpose = 'exit' | 'dir';
+/** 'conflux-leg': a circuit of a conflux set; streams go to the set's 'exit' entry, never to a leg. */
+export type CircuitPurpose = 'exit' | 'dir' | 'conflux-leg';
 
 /** A circuit as the manager tracks it. */
 export interface ManagedCircuit {
@@ -83,6 +94,9 @@ export interface ManagedCircuit {
   closeReason: string | undefined;
   ready: Promise<ManagedCircuit>;
   waiter: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  /** A conflux set entry: its legs (purpose 'conflux-leg'), and the set once they are built. */
+  legs?: ManagedCircuit[];
+  conflux?: ConfluxSet;
 }
 
 export interface CircuitSummary {
@@ -97,6 +111,8 @@ export interface CircuitSummary {
   readonly streams: number;
   readonly streamsTotal: number;
   readonly buildMs: number | null;
+  /** A conflux set: the ids of its leg circuits. */
+  readonly legs?: number[];
 }
 
 /** A request for an exit stream. */
@@ -138,7 +154,7 @@ export class CircuitBuildError extends Error {
   }
 }
 
-const DEFAULTS: { buildTimeoutMs: number; beginTimeoutMs: number; maxDirtinessMs: number; preemptivePorts: number[]; preemptiveCircuits: number; maxStreamAttempts: number; congestionControl: 'auto' | 'off' } = {
+const DEFAULTS: { buildTimeoutMs: number; beginTimeoutMs: number; maxDirtinessMs: number; preemptivePorts: number[]; preemptiveCircuits: number; maxStreamAttempts: number; congestionControl: 'auto' | 'off'; conflux: 'auto' | 'off' } = {
   buildTimeoutMs: 60_000,
   beginTimeoutMs: 10_000,
   maxDirtinessMs: 10 * 60_000,
@@ -146,6 +162,7 @@ const DEFAULTS: { buildTimeoutMs: number; beginTimeoutMs: number; maxDirtinessMs
   preemptiveCircuits: 2,
   maxStreamAttempts: 4,
   congestionControl: 'auto',
+  conflux: 'auto',
 };
 
 function chanTarget(r: Relay): ChanTarget {
@@ -175,6 +192,9 @@ export class CircMgr {
   private lastLossTopUpAt = Number.NEGATIVE_INFINITY;
   /** Exit circuit builds that failed in a row; a success resets it. */
   private buildFailStreak = 0;
+  /** Conflux sets that failed to link in a row, and when set building may resume after too many. */
+  private confluxFailStreak = 0;
+  private confluxResumeAt = 0;
 
   constructor(private readonly opts: CircMgrOptions) {
     this.clock = opts.clock ?? Date.now;
@@ -187,6 +207,7 @@ export class CircMgr {
       preemptiveCircuits: opts.preemptiveCircuits ?? DEFAULTS.preemptiveCircuits,
       maxStreamAttempts: opts.maxStreamAttempts ?? DEFAULTS.maxStreamAttempts,
       congestionControl: opts.congestionControl ?? DEFAULTS.congestionControl,
+      conflux: opts.conflux ?? DEFAULTS.conflux,
     };
   }
 
@@ -268,6 +289,138 @@ export class CircMgr {
     // Replace the handshake keys this build used once the waiting stream's BEGIN is out.
     setImmediate(refillHandshakeKeys);
     return mc;
+  }
+
+  // ---- conflux sets ----
+
+  /**
+   * Launch a conflux set (C tor conflux_launch_leg / launch_new_set): cfx_num_legs_set circuits to
+   * one exit that speaks Conflux=1 and congestion control, each through its own guard and middle
+   * (conflux_add_{guards,middles}_to_exclude_list), linked once all are built. Returns the set's
+   * entry; it takes streams once linked.
+   */
+  buildConfluxSet(port: number | undefined = this.cfg.preemptivePorts[0]): ManagedCircuit {
+    const now = this.clock();
+    const dir = this.opts.netdir();
+    if (!dir) throw this.buildError('no-netdir', 'no usable consensus yet');
+    const cc = this.ccParamsFor(dir);
+    const params = confluxParamsFrom(dir);
+    if (!cc || !params.enabled || this.cfg.conflux === 'off') throw this.buildError('conflux-unavailable', 'conflux needs congestion control and cfx_enabled');
+    const reachable = (r: Relay) => !this.recentlyUnreachable(r, now);
+    const exits = exitCandidates(dir, port).filter((r) => supportsConflux(r.status.protocols) && supportsCongestionControl(r.status.protocols) && r.ed25519Id !== undefined);
+    const exit = pickRelay(dir, preferring(exits, reachable), 'exit', this.rng);
+    if (!exit) throw this.buildError('conflux-no-exit', 'no exit speaks Conflux=1 for this port');
+    const usedGuards = new Set<string>();
+    const usedMiddles = new Set<string>();
+    const paths: Relay[][] = [];
+    for (let i = 0; i < Math.max(1, params.legsPerSet); i++) {
+      const guard = this.opts.guardMgr.pick(dir, now, (g) => !usedGuards.has(g.rsaIdHex) && mayShareCircuit(g, exit, dir.enforceDistinctSubnets));
+      if (!guard) throw this.buildError('conflux-path-failed', `no distinct guard for leg ${i + 1}`);
+      const middles = middleCandidates(dir, [exit, guard]).filter((m) => !usedMiddles.has(m.rsaIdHex));
+      const middle = pickRelay(dir, preferring(middles, reachable), 'middle', this.rng);
+      if (!middle) throw this.buildError('conflux-path-failed', `no distinct middle for leg ${i + 1}`);
+      usedGuards.add(guard.rsaIdHex);
+      usedMiddles.add(middle.rsaIdHex);
+      paths.push([guard, middle, exit]);
+    }
+    const set = this.track('exit', paths[0]!, exit, null);
+    set.legs = paths.map((hops) => {
+      const leg = this.track('conflux-leg', hops, exit, null);
+      leg.ready = this.withBuildTimeout(leg, this.runExitBuild(leg, hops, cc));
+      leg.ready.then(
+        () => (this.buildFailStreak = 0),
+        () => this.buildFailStreak++,
+      );
+      return leg;
+    });
+    const maxOooCells = Math.max(64, Math.floor(Math.min(params.maxOooBytes, MAX_OOO_BYTES) / OOO_CELL_COST));
+    set.ready = this.withBuildTimeout(set, this.runConfluxLink(set, maxOooCells));
+    set.ready.then(
+      () => (this.confluxFailStreak = 0),
+      () => {
+        if (++this.confluxFailStreak >= MAX_CONFLUX_FAILURES) {
+          this.confluxFailStreak = 0;
+          this.confluxResumeAt = this.clock() + CONFLUX_BACKOFF_MS;
+          this.counters.bump('conflux-backoff');
+        }
+      },
+    );
+    return set;
+  }
+
+  /** Wait for every leg, then link them into one set (LINK → LINKED → LINKED_ACK on each). */
+  private async runConfluxLink(set: ManagedCircuit, maxOooCells: number): Promise<ManagedCircuit> {
+    const legs = set.legs!;
+    const built = await Promise.allSettled(legs.map((l) => l.ready));
+    const failed = built.find((b): b is PromiseRejectedResult => b.status === 'rejected');
+    if (failed || set.state === 'closed') {
+      for (const l of legs) l.circ?.destroy(DestroyReason.FINISHED);
+      if (set.state === 'closed') throw new CircuitBuildError('build-timeout', 'conflux set abandoned');
+      throw this.buildError('conflux-leg-build-failed', (failed!.reason as Error).message);
+    }
+    if (legs.some((l) => !l.circ!.ccOf(l.circ!.hops - 1))) {
+      for (const l of legs) l.circ?.destroy(DestroyReason.FINISHED);
+      throw this.buildError('conflux-no-cc', 'the exit did not negotiate congestion control on every leg');
+    }
+    const cfx = new ConfluxSet({ nonce: new Uint8Array(randomBytes(32)), maxOooCells });
+    set.conflux = cfx;
+    const linked = new Promise<void>((resolve, reject) => {
+      cfx.onEvent = (e) => {
+        if (e.type === 'linked') return resolve();
+        this.onConfluxClosed(set, e);
+        reject(new Error(set.closeReason ?? 'conflux set closed'));
+      };
+    });
+    for (const l of legs) {
+      const r = cfx.addLeg(l.circ!, this.clock());
+      if (!r.ok) {
+        cfx.destroy();
+        throw this.buildError('conflux-link-failed', r.error.message);
+      }
+    }
+    await linked;
+    cfx.onEvent = (e) => this.onConfluxClosed(set, e);
+    set.state = 'open';
+    set.builtAt = this.clock();
+    this.counters.bump('conflux-linked');
+    return set;
+  }
+
+  private onConfluxClosed(set: ManagedCircuit, e: ConfluxSetEvent): void {
+    if (e.type !== 'closed') return;
+    const cfx = set.conflux;
+    if (cfx && cfx.counters.legsLostSurvived > 0) this.counters.bump('conflux-leg-lost-survived', cfx.counters.legsLostSurvived);
+    if (e.failure) this.counters.bump(`conflux-${e.failure}`);
+    this.finish(set, e.failure ? `conflux ${e.failure}${e.error ? `: ${e.error.message}` : ''}` : 'conflux set closed', e.error);
+  }
+
+  /** Keep cfx_max_prebuilt_set clean sets ready (C tor conflux_predict_new); returns how many were launched. */
+  private launchConfluxSets(): number {
+    const dir = this.opts.netdir();
+    if (!dir || this.cfg.conflux === 'off' || !this.ccParamsFor(dir) || this.clock() < this.confluxResumeAt) return 0;
+    const params = confluxParamsFrom(dir);
+    if (!params.enabled) return 0;
+    const sets = [...this.circuits.values()].filter((mc) => mc.legs !== undefined && mc.state !== 'closed');
+    if (sets.filter((mc) => mc.state === 'open').length >= params.maxLinkedSets) return 0;
+    const clean = sets.filter((mc) => !mc.retired && mc.isolationKey === null && mc.generation === this.generation).length;
+    let launched = 0;
+    for (let i = clean; i < maxPrebuiltSets(dir, params); i++) {
+      try {
+        this.buildConfluxSet();
+        this.counters.bump('conflux-launched');
+        launched++;
+      } catch {
+        break; // counted by buildConfluxSet; a failure now likely repeats, try at the next upkeep
+      }
+    }
+    return launched;
+  }
+
+  /** Tear down what an entry stands for: a set (and so its legs), a set's legs while linking, or a circuit. */
+  private destroyEntry(mc: ManagedCircuit, reason: number = DestroyReason.FINISHED): void {
+    if (mc.conflux && mc.conflux.state !== 'closed') mc.conflux.destroy(reason);
+    else if (mc.legs) for (const l of mc.legs) l.circ?.destroy(reason);
+    else mc.circ?.destroy(reason);
   }
 
   // ---- directory circuits ----
@@ -366,7 +519,7 @@ export class CircMgr {
       }
       attempt++;
       if (attempt > 1) this.streamCounters.bump('retried');
-      const s = mc.circ!.beginStream(req.host, req.port, { freeSpace: sink.freeSpace, flags: req.flags ?? 0 }, this.clock());
+      const s = streamHost(mc).beginStream(req.host, req.port, { freeSpace: sink.freeSpace, flags: req.flags ?? 0 }, this.clock());
       if (!s.ok) {
         this.streamCounters.bump('begin-refused-local');
         if (s.error.code === 'BAD_ARGUMENT') throw new StreamOpenError(EndReason.INTERNAL, s.error.message);
@@ -380,6 +533,7 @@ export class CircMgr {
       try {
         const connected = await this.awaitConnected(s.value, sink, mc, this.beginTimeoutFor(attempt));
         this.streamCounters.bump('streams-opened');
+        if (mc.conflux) this.counters.bump('conflux-streams');
         return { stream: s.value, circuit: mc, connected, attempts: attempt };
       } catch (e) {
         const reason = e instanceof StreamOpenError ? e.reason : EndReason.MISC;
@@ -456,7 +610,7 @@ export class CircMgr {
         lastWhy = (e as Error).message;
         continue;
       }
-      const s = mc.circ!.resolve(name, this.clock());
+      const s = streamHost(mc).resolve(name, this.clock());
       if (!s.ok) {
         if (s.error.code === 'BAD_ARGUMENT') throw new StreamOpenError(EndReason.RESOLVEFAILED, s.error.message);
         mc.retired = true;
@@ -506,11 +660,15 @@ export class CircMgr {
       (mc.isolationKey === null || mc.isolationKey === key) &&
       (mc.dirtySince === undefined || now - mc.dirtySince < this.cfg.maxDirtinessMs) &&
       mc.exit !== undefined &&
+      // A conflux set takes streams once linked (C tor: conflux_get_circ_for_conn, must be open).
+      (mc.legs === undefined || (mc.state === 'open' && mc.conflux?.state === 'linked')) &&
       !avoidExits.has(mc.exit.rsaIdHex) &&
       (port === undefined || policyAllowsPort(mc.exit.ipv4Policy, port));
     const all = [...this.circuits.values()].filter(usable);
-    // Prefer circuits already bound to this key, then open ones, then the newest.
-    all.sort((a, b) => Number(b.isolationKey === key) - Number(a.isolationKey === key) || Number(b.state === 'open') - Number(a.state === 'open') || b.id - a.id);
+    // Linked conflux sets first (C tor circuit_get_best), then circuits already bound to this key,
+    // then open ones, then the newest.
+    const isSet = (mc: ManagedCircuit) => Number(mc.legs !== undefined);
+    all.sort((a, b) => isSet(b) - isSet(a) || Number(b.isolationKey === key) - Number(a.isolationKey === key) || Number(b.state === 'open') - Number(a.state === 'open') || b.id - a.id);
     for (const mc of all) {
       // Claim a clean circuit now (before any await), so a concurrent request with another key cannot
       // take the same one, and start its replacement so the next new key finds one ready.
@@ -546,7 +704,7 @@ export class CircMgr {
       }
       if ((mc.retired || mc.generation !== this.generation) && mc.streams === 0 && mc.state === 'open') {
         this.counters.bump('idle-closed');
-        mc.circ?.destroy(DestroyReason.FINISHED);
+        this.destroyEntry(mc);
       }
     }
     this.launchPreemptive();
@@ -617,6 +775,8 @@ export class CircMgr {
         break;
       }
     }
+    // C tor runs conflux_predict_new from the same predicted-circuit upkeep.
+    if (this.preemptiveEnabled) launched += this.launchConfluxSets();
     return launched;
   }
 
@@ -646,6 +806,7 @@ export class CircMgr {
       streams: mc.streams,
       streamsTotal: mc.streamsTotal,
       buildMs: mc.builtAt === undefined ? null : mc.builtAt - mc.createdAt,
+      ...(mc.legs ? { legs: mc.legs.map((l) => l.id) } : {}),
     }));
   }
 
@@ -660,7 +821,7 @@ export class CircMgr {
     mc.retired = true;
     if (mc.streams === 0 && mc.state === 'open') {
       this.counters.bump('idle-closed');
-      mc.circ?.destroy(DestroyReason.FINISHED);
+      this.destroyEntry(mc);
     }
   }
 
@@ -670,8 +831,8 @@ export class CircMgr {
     if (this.topUp) clearTimeout(this.topUp.timer);
     this.topUp = undefined;
     for (const mc of [...this.circuits.values()]) {
-      if (mc.circ) mc.circ.destroy(DestroyReason.FINISHED);
-      else this.finish(mc, 'shutdown');
+      if (mc.circ || mc.conflux || mc.legs) this.destroyEntry(mc);
+      this.finish(mc, 'shutdown');
     }
   }
 
@@ -761,16 +922,16 @@ export class CircMgr {
     mc.streams = Math.max(0, mc.streams - 1);
     if (mc.streams === 0 && (mc.retired || mc.generation !== this.generation) && mc.state === 'open' && mc.purpose === 'exit') {
       this.counters.bump('idle-closed');
-      mc.circ?.destroy(DestroyReason.FINISHED);
+      this.destroyEntry(mc);
     }
   }
 
   private withBuildTimeout(mc: ManagedCircuit, p: Promise<ManagedCircuit>): Promise<ManagedCircuit> {
     return new Promise<ManagedCircuit>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.counters.bump('build-timeout');
+        this.counters.bump(mc.legs ? 'conflux-link-timeout' : 'build-timeout');
         this.noteFailure(`circuit ${mc.id}: build timed out after ${this.cfg.buildTimeoutMs} ms`);
-        if (mc.circ) mc.circ.destroy(DestroyReason.FINISHED);
+        this.destroyEntry(mc);
         this.finish(mc, 'build timed out');
         reject(new CircuitBuildError('build-timeout', 'circuit build timed out'));
       }, this.cfg.buildTimeoutMs);
@@ -781,7 +942,7 @@ export class CircMgr {
         },
         (e: Error) => {
           clearTimeout(timer);
-          if (mc.circ && mc.circ.state !== 'closed') mc.circ.destroy(DestroyReason.FINISHED);
+          this.destroyEntry(mc);
           this.finish(mc, e.message);
           reject(e);
         },
@@ -800,6 +961,18 @@ export class CircMgr {
     if (this.recentFailures.length > 16) this.recentFailures.shift();
   }
 }
+
+/** What a stream is opened on: the entry's conflux set, or its circuit. */
+function streamHost(mc: ManagedCircuit): Pick<ConfluxSet, 'beginStream' | 'resolve'> {
+  return mc.conflux ?? mc.circ!;
+}
+
+/** Out-of-order queue bound we accept whatever the consensus says (C tor's default is INT32_MAX bytes). */
+const MAX_OOO_BYTES = 8 * 1024 * 1024;
+
+/** Sets failing to build or link in a row before set building pauses for CONFLUX_BACKOFF_MS. */
+const MAX_CONFLUX_FAILURES = 3;
+const CONFLUX_BACKOFF_MS = 60_000;
 
 /** The candidates that pass `good`, or all of them when none does. */
 function preferring<T>(xs: T[], good: (x: T) => boolean): T[] {

@@ -3,6 +3,19 @@ import { DestroyReason } from '../cell/destroy.js';
 import { EndReason } from '../cell/relay/end.js';
 import type { ProtoErrorCode } from '../proto/errors.js';
 import type { TorCounterDescriptor } from '../chanmgr/counter-set.js';
+import { CONFLUX_FAILURES, type ConfluxFailure } from '../proto/conflux-set.js';
+
+const CONFLUX_FAILURE_DESCRIPTIONS: Record<ConfluxFailure, string> = {
+  'leg-closed-linking': 'a leg closed before every leg had linked',
+  'linked-malformed': 'the exit sent an undecodable CONFLUX_LINKED',
+  'linked-bad-nonce': 'CONFLUX_LINKED carried another set\'s nonce',
+  'linked-unexpected': 'a second CONFLUX_LINKED on one leg',
+  'switch-violation': 'malformed or premature CONFLUX_SWITCH',
+  'seq-violation': 'a cell numbered at or below what was already delivered',
+  'ooo-overflow': 'the out-of-order queue reached its bound',
+  'unexpected-cell': 'stream cells before linking, or CONFLUX_LINK/LINKED_ACK sent to a client',
+  'leg-lost': 'a leg carrying the set\'s traffic closed (its streams ended)',
+};
 
 const kebab = (s: string): string => s.toLowerCase().replace(/_/g, '-');
 
@@ -48,6 +61,19 @@ export const CIRC_COUNTERS: readonly TorCounterDescriptor[] = [
   { name: 'cc-negotiated', description: 'exit circuits with congestion control negotiated at the exit (ntor v3)', severity: 'info' },
   { name: 'cc-declined', description: 'exit circuits where we asked for congestion control and the exit did not enable it', severity: 'info' },
   { name: 'onehop-built', description: 'one-hop CREATE_FAST directory circuits built', severity: 'info' },
+  { name: 'conflux-launched', description: 'conflux sets (linked circuits to one exit, proposal 329) built ahead of demand', severity: 'info' },
+  { name: 'conflux-linked', description: 'conflux sets whose legs all answered CONFLUX_LINKED', severity: 'info' },
+  { name: 'conflux-streams', description: 'exit streams carried by a linked conflux set', severity: 'info' },
+  { name: 'conflux-leg-lost-survived', description: 'idle conflux legs that closed while their set went on over the others', severity: 'info' },
+  { name: 'conflux-unavailable', description: 'conflux set not built: congestion control off or cfx_enabled 0', severity: 'info' },
+  { name: 'conflux-no-exit', description: 'conflux set not built: no exit speaks Conflux=1 (streams use single circuits)', severity: 'warn' },
+  { name: 'conflux-path-failed', description: 'conflux set not built: no distinct guard or middle for another leg', severity: 'warn' },
+  { name: 'conflux-leg-build-failed', description: 'a leg of a new conflux set failed to build (set dropped)', severity: 'warn' },
+  { name: 'conflux-no-cc', description: 'a conflux leg\'s exit did not negotiate congestion control (set dropped)', severity: 'warn' },
+  { name: 'conflux-link-failed', description: 'a built leg could not join its conflux set', severity: 'warn' },
+  { name: 'conflux-link-timeout', description: 'a conflux set did not link within the build timeout', severity: 'warn' },
+  { name: 'conflux-backoff', description: 'conflux set building paused for a minute after repeated failures', severity: 'warn' },
+  ...CONFLUX_FAILURES.map((f) => ({ name: `conflux-${f}`, description: `conflux set closed: ${CONFLUX_FAILURE_DESCRIPTIONS[f]}`, severity: f === 'leg-lost' ? ('warn' as const) : ('error' as const) })),
   { name: 'build-timeout', description: 'circuit build did not finish within the build timeout', severity: 'warn' },
   { name: 'build-channel-failed', description: 'could not open a channel to the first hop', severity: 'warn' },
   { name: 'build-create-failed', description: 'first hop refused or failed CREATE2/CREATE_FAST', severity: 'warn' },

@@ -39,3 +39,8 @@ export function hopHandshake(relay: { readonly status: { readonly protocols: str
   if (isExit && supportsCongestionControl(relay.status.protocols)) return { ntorV3: true, congestionControl: cc };
   return { ntorV3: true };
 }
+
+/** Conflux=1: the relay links circuits into conflux sets as an exit (proposal 329). */
+export function supportsConflux(protocols: string | undefined): boolean {
+  return supportsProtocol(protocols, 'Conflux', 1);
+}
