@@ -120,6 +120,7 @@ export class BackendHandle {
           cacheDir: this.config.cacheDir,
           safeLogging: this.config.safeLogging,
           congestionControl: this.config.congestionControl,
+          conflux: this.config.conflux,
         });
         this.embedded = e;
         e.onLog((line) => this.log.info(`embedded tor: ${line}`));

@@ -37,6 +37,8 @@ export interface TorConfig {
   ringSize: number;
   /** Embedded client: negotiate congestion control (proposal 324) with exits that offer it, or never. */
   congestionControl: 'auto' | 'off';
+  /** Embedded client: carry exit streams on conflux sets (proposal 329) when congestion control is on, or never. */
+  conflux: 'auto' | 'off';
 }
 
 export function defaultTorConfig(): TorConfig {
@@ -61,6 +63,7 @@ export function defaultTorConfig(): TorConfig {
     isolateDestAddr: false,
     ringSize: 256 * 1024,
     congestionControl: 'auto',
+    conflux: 'auto',
   };
 }
 
@@ -122,6 +125,11 @@ export function parseTorKey(input: TokenInput, c: TorConfig): boolean {
     if (input.accept('auto')) c.congestionControl = 'auto';
     else if (input.accept('off')) c.congestionControl = 'off';
     else throw input.error('congestion-control: auto or off expected');
+  }
+  else if (input.accept('conflux')) {
+    if (input.accept('auto')) c.conflux = 'auto';
+    else if (input.accept('off')) c.conflux = 'off';
+    else throw input.error('conflux: auto or off expected');
   }
   else if (input.accept('handshake-timeout')) c.handshakeTimeoutMs = input.expectInt('handshake timeout (seconds)', 1, 600) * 1000;
   else if (input.accept('allow-client')) {

@@ -46,6 +46,12 @@ export interface TorClientConfig {
   readonly preemptiveCircuits?: number | undefined;
   /** Congestion control (proposal 324) with exits that offer it: 'auto' (default) or 'off' (fixed windows). */
   readonly congestionControl?: 'auto' | 'off' | undefined;
+  /**
+   * Conflux (proposal 329, C tor's ConfluxEnabled): 'auto' (default) keeps linked sets of two
+   * circuits to one exit ready and gives exit streams a set when one is linked; 'off' uses single
+   * circuits. Needs congestion control.
+   */
+  readonly conflux?: 'auto' | 'off' | undefined;
 }
 
 export interface TorClientRuntime {
@@ -160,6 +166,7 @@ export class TorClient {
       preemptivePorts: config.preemptivePorts,
       preemptiveCircuits: config.preemptiveCircuits,
       congestionControl: config.congestionControl,
+      conflux: config.conflux,
     });
     const servers = this.authorities.map((a) => this.dirServerFor(a));
     this.dirMgr = new DirMgr({

@@ -57,6 +57,7 @@ async function main(): Promise<void> {
       cacheDir: cfg.cacheDir,
       safeLogging: cfg.safeLogging,
       congestionControl: cfg.congestionControl,
+      conflux: cfg.conflux,
       preemptivePorts: cfg.preemptivePorts,
       preemptiveCircuits: cfg.preemptiveCircuits,
     },

@@ -18,6 +18,8 @@ export interface EmbeddedTorConfig {
   readonly safeLogging?: boolean | undefined;
   /** Congestion control with exits that offer it ('auto', the default) or never ('off'). */
   readonly congestionControl?: 'auto' | 'off' | undefined;
+  /** Conflux sets for exit streams ('auto', the default, needs congestion control) or never ('off'). */
+  readonly conflux?: 'auto' | 'off' | undefined;
   /** Ports to keep clean exit circuits ready for (default 80, 443). */
   readonly preemptivePorts?: readonly number[] | undefined;
   /** Clean exit circuits kept ready (default 2); 0 with preemptivePorts [] builds none ahead of a stream. */

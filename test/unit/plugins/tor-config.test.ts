@@ -15,7 +15,7 @@ describe('tor { } stanza', () => {
   it('parses every key', () => {
     const c = parse(`enabled socks-port 9150 socks-address 10.77.0.1 backend managed tor-binary /usr/sbin/tor
       data-dir /tmp/d cache-dir /tmp/c max-connections 200 safe-logging off dir-authority "${AUTH}" test-network on
-      allow-client 10.77.0.0/24 safe-socks on extended-errors on handshake-timeout 5 isolate-dest-port on ring-size 64k congestion-control off`);
+      allow-client 10.77.0.0/24 safe-socks on extended-errors on handshake-timeout 5 isolate-dest-port on ring-size 64k congestion-control off conflux off`);
     expect(c).toMatchObject({
       enabled: true,
       socksPort: 9150,
@@ -34,6 +34,7 @@ describe('tor { } stanza', () => {
       isolateDestPort: true,
       ringSize: 65536,
       congestionControl: 'off',
+      conflux: 'off',
     });
     expect(parse('backend external 127.0.0.1:9150').backend).toEqual({ kind: 'external', socksHost: '127.0.0.1', socksPort: 9150 });
     expect(parse('backend external [::1]:9150').backend).toEqual({ kind: 'external', socksHost: '::1', socksPort: 9150 });
@@ -49,6 +50,8 @@ describe('tor { } stanza', () => {
     expect(() => parse('ring-size 5000')).toThrow(/power of two/);
     expect(parse('').congestionControl).toBe('auto');
     expect(() => parse('congestion-control vegas')).toThrow(/auto or off expected/);
+    expect(parse('').conflux).toBe('auto');
+    expect(() => parse('conflux always')).toThrow(/conflux: auto or off expected/);
     expect(() => parse('enabled frobnicate 3')).toThrow("tor: unknown input `frobnicate 3'");
   });
 });
