@@ -113,6 +113,9 @@ export interface CircuitSummary {
   readonly buildMs: number | null;
   /** A conflux set: the ids of its leg circuits. */
   readonly legs?: number[];
+  /** RELAY DATA cells received / sent on this circuit (a conflux leg's share of its set's traffic). */
+  readonly dataCellsIn?: number;
+  readonly dataCellsOut?: number;
 }
 
 /** A request for an exit stream. */
@@ -807,6 +810,7 @@ export class CircMgr {
       streamsTotal: mc.streamsTotal,
       buildMs: mc.builtAt === undefined ? null : mc.builtAt - mc.createdAt,
       ...(mc.legs ? { legs: mc.legs.map((l) => l.id) } : {}),
+      ...(mc.circ ? { dataCellsIn: mc.circ.counters.dataCellsIn, dataCellsOut: mc.circ.counters.dataCellsOut } : {}),
     }));
   }
 
