@@ -73,7 +73,7 @@ export type ConfluxSetEvent =
 export interface ConfluxSetOptions {
   /** 32 random bytes naming the set at the exit. */
   readonly nonce: Uint8Array;
-  /** DESIRED_UX sent in CONFLUX_LINK: how the exit schedules toward us; ours follows it too. Default HIGH_THROUGHPUT (C tor's ConfluxClientUX). */
+  /** DESIRED_UX sent in CONFLUX_LINK: how the exit schedules toward us. Default HIGH_THROUGHPUT (C tor's ConfluxClientUX). */
   readonly desiredUx?: number;
   /** Bound of the out-of-order queue in cells (default 4096, about 2 MB of DATA). */
   readonly maxOooCells?: number;
@@ -119,6 +119,11 @@ export class ConfluxSet implements StreamHost, ConfluxLegHost {
   readonly counters: ConfluxSetCounters = { switchesIn: 0, switchesOut: 0, oooQueued: 0, oooPeak: 0, legsLostSurvived: 0, droppedForUnknownStream: 0 };
   readonly nonce: Uint8Array;
   readonly desiredUx: number;
+  /**
+   * How we schedule toward the exit: the DESIRED_UX of its CONFLUX_LINKED, as C tor's client keeps
+   * the LINKED cell for cfx_add_leg (C tor exits ask for MIN_LATENCY).
+   */
+  private sendUx: number = ConfluxUx.MIN_LATENCY;
   private st: ConfluxSetState = 'linking';
   private readonly legList: Leg[] = [];
   private curr: Leg | null = null;
@@ -303,6 +308,7 @@ export class ConfluxSet implements StreamHost, ConfluxLegHost {
     // The exit's counts seed ours (zero on a new set), as C tor's cfx_add_leg does.
     leg.lastSeqRecv = link.value.lastSeqnoSent;
     leg.lastSeqSent = link.value.lastSeqnoRecv;
+    this.sendUx = link.value.desiredUx;
     leg.circ.sendExitMessage(RelayCmd.CONFLUX_LINKED_ACK, 0, encodeConfluxLinkedAckBody());
     if (this.legList.every((l) => l.linked)) {
       this.st = 'linked';
@@ -344,15 +350,16 @@ export class ConfluxSet implements StreamHost, ConfluxLegHost {
 
   /**
    * The leg the next cell goes on (C tor conflux_decide_circ_for_send), sending CONFLUX_SWITCH when
-   * it changes. Throughput UX (LOWRTT): the lowest-RTT leg with room in its congestion window;
-   * latency UX (MINRTT): the lowest-RTT leg only. With no room anywhere, DATA waits and other
-   * commands stay on the current leg so they keep their order.
+   * it changes, by the UX the exit asked for (C tor conflux_choose_algorithm). Throughput UX
+   * (LOWRTT): the lowest-RTT leg with room in its congestion window; latency UX (MINRTT, what C tor
+   * exits ask for): the lowest-RTT leg only. With no room, DATA waits and other commands stay on the
+   * current leg so they keep their order.
    */
   private legFor(command: number): Leg | null {
     if (!confluxSequenced(command)) return this.curr ?? this.legList[0] ?? null;
     if (this.legList.length === 0) return null;
     if (!this.curr) this.curr = this.lowestRtt(this.legList);
-    const lowRtt = this.desiredUx === ConfluxUx.NO_OPINION || this.desiredUx === ConfluxUx.HIGH_THROUGHPUT;
+    const lowRtt = this.sendUx === ConfluxUx.NO_OPINION || this.sendUx === ConfluxUx.HIGH_THROUGHPUT;
     let next: Leg | null;
     if (lowRtt) {
       next = this.lowestRtt(this.legList.filter((l) => this.ready(l)));

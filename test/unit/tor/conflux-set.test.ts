@@ -47,8 +47,8 @@ function leg(cc = true) {
 
 type Leg = ReturnType<typeof leg>;
 
-function linkedBody(nonce = NONCE): Uint8Array {
-  const b = encodeConfluxLinkBody({ nonce, lastSeqnoSent: 0, lastSeqnoRecv: 0, desiredUx: ConfluxUx.MIN_LATENCY });
+function linkedBody(nonce = NONCE, desiredUx: number = ConfluxUx.MIN_LATENCY): Uint8Array {
+  const b = encodeConfluxLinkBody({ nonce, lastSeqnoSent: 0, lastSeqnoRecv: 0, desiredUx });
   if (!b.ok) throw new Error('linked');
   return b.value;
 }
@@ -65,14 +65,14 @@ function makeSet(opts: { maxOooCells?: number } = {}) {
   return { legs, set, events };
 }
 
-function link(l: Leg, t = now + 10): void {
-  l.ch.receive(l.relay.relayCell(RelayCmd.CONFLUX_LINKED, 0, linkedBody()).bytes, t);
+function link(l: Leg, t = now + 10, exitUx: number = ConfluxUx.MIN_LATENCY): void {
+  l.ch.receive(l.relay.relayCell(RelayCmd.CONFLUX_LINKED, 0, linkedBody(NONCE, exitUx)).bytes, t);
 }
 
 /** A linked set with one open stream (BEGIN went on leg 0, CONNECTED came back on leg 0 as seq 1). */
-function linkedWithStream(opts: { maxOooCells?: number } = {}) {
+function linkedWithStream(opts: { maxOooCells?: number; exitUx?: number } = {}) {
   const s = makeSet(opts);
-  for (const l of s.legs) link(l);
+  for (const l of s.legs) link(l, now + 10, opts.exitUx);
   for (const l of s.legs) l.relay.relayMessages();
   const st = s.set.beginStream('example.com', 80, { freeSpace: () => 1 << 24 }, now);
   if (!st.ok) throw new Error(st.error.message);
@@ -210,8 +210,15 @@ describe('conflux set (scripted exit)', () => {
     expect(c.events.at(-1)).toMatchObject({ failure: 'unexpected-cell' });
   });
 
-  it('uploads fill the lowest-RTT leg\'s window, then SWITCH to the other leg with the right relative number', () => {
+  it('uploads stay on the lowest-RTT leg when the exit asks for MIN_LATENCY (C tor exits do)', () => {
     const { legs, stream } = linkedWithStream();
+    expect(stream.write(new Uint8Array(400 * RELAY_DATA_MAX), now)).toBe(124 * RELAY_DATA_MAX);
+    expect(legs[0]!.relay.relayMessages().filter((m) => m.msg.command === RelayCmd.DATA).length).toBe(124);
+    expect(legs[1]!.relay.relayMessages()).toEqual([]);
+  });
+
+  it('with HIGH_THROUGHPUT, uploads fill the lowest-RTT leg\'s window, then SWITCH to the other leg with the right relative number', () => {
+    const { legs, stream } = linkedWithStream({ exitUx: ConfluxUx.HIGH_THROUGHPUT });
     const [a, b] = legs as [Leg, Leg];
     const big = new Uint8Array(400 * RELAY_DATA_MAX);
     const taken = stream.write(big, now);
