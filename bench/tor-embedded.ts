@@ -16,8 +16,8 @@
 // Time to first byte runs from the open request (embedded) or the SOCKS connect (C tor) to the first
 // response byte. With --base-worker <embedded-backend-worker.js of another build> that build runs as an
 // extra column in the same run (before/after on one network); --cc-off adds a column of this build with
-// congestion control off (fixed windows); --conflux-off adds a C tor column with ConfluxEnabled 0 (bulk
-// and CPU only: C tor's default bulk stream rides a two-circuit conflux set).
+// congestion control off (fixed windows); --conflux-off adds columns with conflux off (this build's
+// `conflux off`, and C tor's ConfluxEnabled 0 for bulk and CPU only).
 // Prints a table and writes bench/results/tor-embedded.json.
 //
 //   npx tsc -p tsconfig.json && node dist/bench/tor-embedded.js [--mb 100] [--rounds 3] [--cc-off] [--conflux-off] [--base-worker <path>]
@@ -49,8 +49,9 @@ const BASE_WORKER = argStr('base-worker');
 /** --cc-off: one more embedded column with `congestion-control off` (fixed windows), same build. */
 const CC_OFF_COLUMN = process.argv.includes('--cc-off');
 /**
- * --conflux-off: one more C tor column with `ConfluxEnabled 0`, bulk and CPU rows only. C tor's default
- * bulk stream rides a conflux set (two circuits to one exit, proposal 329); this column shows one circuit.
+ * --conflux-off: an embedded column with `conflux off` and a C tor column with `ConfluxEnabled 0` (bulk and
+ * CPU rows only). By default both clients' bulk streams ride a conflux set (two circuits to one exit,
+ * proposal 329); these columns show one circuit.
  */
 const CONFLUX_OFF_COLUMN = process.argv.includes('--conflux-off');
 const CTOR_NO_CONFLUX = 'C tor cfx off';
@@ -375,8 +376,9 @@ type Row = Record<string, number[]>;
 async function main(): Promise<void> {
   console.log(`starting a private network (3 authorities, 3 relays, 2 exits) ...`);
   const [net, origin] = await Promise.all([startTorNet({ authorities: 3, relays: 3, exits: 2, referenceClient: true }), startOriginProcess()]);
-  const variants: { name: string; workerUrl?: string; congestionControl?: 'auto' | 'off' }[] = [{ name: 'embedded' }];
+  const variants: { name: string; workerUrl?: string; congestionControl?: 'auto' | 'off'; conflux?: 'auto' | 'off' }[] = [{ name: 'embedded' }];
   if (CC_OFF_COLUMN) variants.push({ name: 'embedded cc off', congestionControl: 'off' });
+  if (CONFLUX_OFF_COLUMN) variants.push({ name: 'embedded cfx off', conflux: 'off' });
   if (BASE_WORKER) variants.push({ name: 'embedded@base', workerUrl: BASE_WORKER });
   const columns = [...variants.map((v) => v.name), 'C tor', ...(CONFLUX_OFF_COLUMN ? [CTOR_NO_CONFLUX] : [])];
   const ccCircuits: Record<string, { negotiated: number; declined: number; built: number }> = {};
@@ -409,7 +411,7 @@ async function main(): Promise<void> {
         // Bootstrap: a fresh worker each round (no cache, no state).
         const dp = new RingDriver();
         const t0 = performance.now();
-        await dp.start({ dirAuthorities: net.dirAuthorityLines, testNetwork: true, congestionControl: v.congestionControl }, v.workerUrl);
+        await dp.start({ dirAuthorities: net.dirAuthorityLines, testNetwork: true, congestionControl: v.congestionControl, conflux: v.conflux }, v.workerUrl);
         await new Promise<void>((resolve) => {
           if (dp.backend.bootstrap?.percent === 100) resolve();
           dp.backend.onBootstrap((s) => s.percent === 100 && resolve());
@@ -447,7 +449,7 @@ async function main(): Promise<void> {
         // New circuit: a worker that builds nothing ahead of a stream (as C tor's
         // __DisablePredictedCircuits 1); only samples whose circuit was built after the request count.
         const np = new RingDriver();
-        await np.start({ dirAuthorities: net.dirAuthorityLines, testNetwork: true, congestionControl: v.congestionControl, preemptiveCircuits: 0, preemptivePorts: [] }, v.workerUrl);
+        await np.start({ dirAuthorities: net.dirAuthorityLines, testNetwork: true, congestionControl: v.congestionControl, conflux: v.conflux, preemptiveCircuits: 0, preemptivePorts: [] }, v.workerUrl);
         await new Promise<void>((resolve) => {
           if (np.backend.bootstrap?.percent === 100) resolve();
           np.backend.onBootstrap((s) => s.percent === 100 && resolve());
