@@ -198,6 +198,8 @@ export class CircMgr {
   /** Conflux sets that failed to link in a row, and when set building may resume after too many. */
   private confluxFailStreak = 0;
   private confluxResumeAt = 0;
+  /** The pending conflux set top-up after a claim or loss. */
+  private confluxTopUp: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: CircMgrOptions) {
     this.clock = opts.clock ?? Date.now;
@@ -395,6 +397,15 @@ export class CircMgr {
     if (cfx && cfx.counters.legsLostSurvived > 0) this.counters.bump('conflux-leg-lost-survived', cfx.counters.legsLostSurvived);
     if (e.failure) this.counters.bump(`conflux-${e.failure}`);
     this.finish(set, e.failure ? `conflux ${e.failure}${e.error ? `: ${e.error.message}` : ''}` : 'conflux set closed', e.error);
+  }
+
+  private scheduleConfluxTopUp(): void {
+    if (this.confluxTopUp || this.closed) return;
+    this.confluxTopUp = setTimeout(() => {
+      this.confluxTopUp = undefined;
+      if (!this.closed) this.launchConfluxSets();
+    }, CONFLUX_TOPUP_DELAY_MS);
+    this.confluxTopUp.unref?.();
   }
 
   /** Keep cfx_max_prebuilt_set clean sets ready (C tor conflux_predict_new); returns how many were launched. */
@@ -746,12 +757,17 @@ export class CircMgr {
       this.counters.bump('preemptive-topup-deferred');
       return;
     }
-    const n = this.launchPreemptive();
+    const n = this.launchPreemptive(false);
     for (let i = 0; i < n; i++) this.counters.bump('preemptive-topup');
   }
 
-  /** Launch clean circuits up to the configured count and predicted-port cover; returns how many. */
-  private launchPreemptive(): number {
+  /**
+   * Launch clean circuits up to the configured count and predicted-port cover; returns how many.
+   * Conflux sets are topped up now from the periodic upkeep, else a second later (C tor predicts sets
+   * once a second): a claimed set's replacement then does not compete for CPU with the stream that
+   * claimed it.
+   */
+  private launchPreemptive(setsNow = true): number {
     if (!this.opts.netdir()) return 0;
     let launched = 0;
     const clean = [...this.circuits.values()].filter(
@@ -779,7 +795,10 @@ export class CircMgr {
       }
     }
     // C tor runs conflux_predict_new from the same predicted-circuit upkeep.
-    if (this.preemptiveEnabled) launched += this.launchConfluxSets();
+    if (this.preemptiveEnabled) {
+      if (setsNow) launched += this.launchConfluxSets();
+      else this.scheduleConfluxTopUp();
+    }
     return launched;
   }
 
@@ -810,7 +829,8 @@ export class CircMgr {
       streamsTotal: mc.streamsTotal,
       buildMs: mc.builtAt === undefined ? null : mc.builtAt - mc.createdAt,
       ...(mc.legs ? { legs: mc.legs.map((l) => l.id) } : {}),
-      ...(mc.circ ? { dataCellsIn: mc.circ.counters.dataCellsIn, dataCellsOut: mc.circ.counters.dataCellsOut } : {}),
+      // (`counters` is optional here only for scripted circuits in tests.)
+      ...(mc.circ?.counters ? { dataCellsIn: mc.circ.counters.dataCellsIn, dataCellsOut: mc.circ.counters.dataCellsOut } : {}),
     }));
   }
 
@@ -834,6 +854,8 @@ export class CircMgr {
     this.closed = true;
     if (this.topUp) clearTimeout(this.topUp.timer);
     this.topUp = undefined;
+    if (this.confluxTopUp) clearTimeout(this.confluxTopUp);
+    this.confluxTopUp = undefined;
     for (const mc of [...this.circuits.values()]) {
       if (mc.circ || mc.conflux || mc.legs) this.destroyEntry(mc);
       this.finish(mc, 'shutdown');
@@ -977,6 +999,9 @@ const MAX_OOO_BYTES = 8 * 1024 * 1024;
 /** Sets failing to build or link in a row before set building pauses for CONFLUX_BACKOFF_MS. */
 const MAX_CONFLUX_FAILURES = 3;
 const CONFLUX_BACKOFF_MS = 60_000;
+
+/** Delay of a conflux set top-up after a claim or loss (C tor's conflux_predict_new runs once a second). */
+const CONFLUX_TOPUP_DELAY_MS = 1_000;
 
 /** The candidates that pass `good`, or all of them when none does. */
 function preferring<T>(xs: T[], good: (x: T) => boolean): T[] {
