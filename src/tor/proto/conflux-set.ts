@@ -211,12 +211,17 @@ export class ConfluxSet implements StreamHost, ConfluxLegHost {
     return true;
   }
 
-  /** DATA cells the set could send now: the sum of the legs' congestion windows. */
+  /**
+   * DATA cells the set would take now, exactly what packageStreamData() accepts in a row (a stream's
+   * writableBytes must not promise more): LOWRTT fills every leg with room in turn, MINRTT only the
+   * lowest-RTT leg.
+   */
   circuitPackageWindow(_hop: number): number {
     if (this.st !== 'linked') return 0;
-    let n = 0;
-    for (const l of this.legList) n += l.circ.ccOf(l.circ.hops - 1)?.packageWindow ?? 0;
-    return n;
+    const window = (l: Leg) => (this.ready(l) ? (l.circ.ccOf(l.circ.hops - 1)?.packageWindow ?? 0) : 0);
+    if (this.lowRttScheduling()) return this.legList.reduce((n, l) => n + window(l), 0);
+    const best = this.lowestRtt(this.legList);
+    return best ? window(best) : 0;
   }
 
   detachStream(stream: Stream): void {
@@ -359,9 +364,8 @@ export class ConfluxSet implements StreamHost, ConfluxLegHost {
     if (!confluxSequenced(command)) return this.curr ?? this.legList[0] ?? null;
     if (this.legList.length === 0) return null;
     if (!this.curr) this.curr = this.lowestRtt(this.legList);
-    const lowRtt = this.sendUx === ConfluxUx.NO_OPINION || this.sendUx === ConfluxUx.HIGH_THROUGHPUT;
     let next: Leg | null;
-    if (lowRtt) {
+    if (this.lowRttScheduling()) {
       next = this.lowestRtt(this.legList.filter((l) => this.ready(l)));
     } else {
       const best = this.lowestRtt(this.legList);
@@ -388,6 +392,10 @@ export class ConfluxSet implements StreamHost, ConfluxLegHost {
       this.curr = next;
     }
     return next;
+  }
+
+  private lowRttScheduling(): boolean {
+    return this.sendUx === ConfluxUx.NO_OPINION || this.sendUx === ConfluxUx.HIGH_THROUGHPUT;
   }
 
   private lowestRtt(legs: Leg[]): Leg | null {

@@ -212,7 +212,10 @@ describe('conflux set (scripted exit)', () => {
 
   it('uploads stay on the lowest-RTT leg when the exit asks for MIN_LATENCY (C tor exits do)', () => {
     const { legs, stream } = linkedWithStream();
+    // writableBytes promises exactly what write() takes (the ring pump relies on it).
+    expect(stream.writableBytes).toBe(124 * RELAY_DATA_MAX);
     expect(stream.write(new Uint8Array(400 * RELAY_DATA_MAX), now)).toBe(124 * RELAY_DATA_MAX);
+    expect(stream.writableBytes).toBe(0);
     expect(legs[0]!.relay.relayMessages().filter((m) => m.msg.command === RelayCmd.DATA).length).toBe(124);
     expect(legs[1]!.relay.relayMessages()).toEqual([]);
   });
@@ -221,6 +224,7 @@ describe('conflux set (scripted exit)', () => {
     const { legs, stream } = linkedWithStream({ exitUx: ConfluxUx.HIGH_THROUGHPUT });
     const [a, b] = legs as [Leg, Leg];
     const big = new Uint8Array(400 * RELAY_DATA_MAX);
+    expect(stream.writableBytes).toBe(2 * 124 * RELAY_DATA_MAX);
     const taken = stream.write(big, now);
     expect(taken).toBe(2 * 124 * RELAY_DATA_MAX); // both cc_cwnd_init windows
     const outA = a.relay.relayMessages();
