@@ -128,6 +128,28 @@ describe('conflux with real C tor relays', () => {
     }
   }, 180_000);
 
+  it('uploads 10 MB over the set intact (our cells numbered across legs, SWITCH when the leg changes)', async () => {
+    const client = clients[0]!;
+    const body = Buffer.alloc(10_000_000);
+    for (let i = 0; i < body.length; i += 4) body.writeUInt32BE((i * 2654435761) >>> 0, i);
+    const u = await client.connect('127.0.0.1', origin.port, 'bulk');
+    const setId = client.streamList().find((x) => x.isolation === 'bulk')?.circuit;
+    const set = client.circuits().find((c) => c.id === setId);
+    expect(set?.legs).toHaveLength(2);
+    const before = set!.legs!.map((id) => client.circuits().find((c) => c.id === id)?.dataCellsOut ?? 0);
+    u.write(`POST /upload HTTP/1.0\r\nContent-Length: ${body.length}\r\n\r\n`);
+    u.write(body);
+    let resp = '';
+    for await (const c of u as AsyncIterable<Buffer>) resp += c.toString('latin1');
+    const json = JSON.parse(resp.slice(resp.indexOf('\r\n\r\n') + 4)) as { bytes: number; sha256: string };
+    expect(json.bytes).toBe(body.length);
+    expect(json.sha256).toBe(createHash('sha256').update(body).digest('hex'));
+    const after = set!.legs!.map((id) => client.circuits().find((c) => c.id === id)?.dataCellsOut ?? 0);
+    const sent = after.map((n, i) => n - before[i]!);
+    expect(sent.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(Math.ceil(body.length / 498));
+    console.log(`[tor-conflux] upload DATA cells per leg ${sent.join(' / ')}`);
+  }, 120_000);
+
   it('the exit linked the set (its info log)', () => {
     const exits = net.relays.filter((r) => r.role === 'exit');
     const logs = exits.map((e) => (existsSync(`${e.dataDir}/info.log`) ? readFileSync(`${e.dataDir}/info.log`, 'utf8') : ''));
