@@ -10,7 +10,8 @@
 //   ttfb fresh key   each client's default behaviour: four streams with new isolation keys claim clean
 //                    circuits (both clients replace a claimed one at once), then one more new key, which
 //                    usually rides a prebuilt circuit; the table says how many samples really built one
-//   ttfb preemptive  a new key once both clients had time to rebuild clean circuits (a clean one is claimed)
+//   ttfb preemptive  a new key once both clients had time to rebuild clean circuits (a clean one is
+//                    claimed), --ttfb-samples times per round (default 5), 3 s apart
 //   bulk             one stream, --mb megabytes: MB/s, and CPU seconds per 100 MB (this process, all threads:
 //                    the embedded worker and the ring consumer / the C tor client process)
 // Time to first byte runs from the open request (embedded) or the SOCKS connect (C tor) to the first
@@ -55,6 +56,13 @@ const CC_OFF_COLUMN = process.argv.includes('--cc-off');
  */
 const CONFLUX_OFF_COLUMN = process.argv.includes('--conflux-off');
 const CTOR_NO_CONFLUX = 'C tor cfx off';
+/**
+ * Preemptive-circuit samples per round and client (--ttfb-samples): single first bytes through three
+ * relays vary by tens of milliseconds (relay schedulers), so one sample per round is mostly noise.
+ * Between samples the clients get PRE_GAP_MS to replace the clean circuit (or set) just claimed.
+ */
+const PRE_SAMPLES = Math.max(1, arg('ttfb-samples', 5));
+const PRE_GAP_MS = 3_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -423,11 +431,14 @@ async function main(): Promise<void> {
         const f = await dp.get(target, '/bytes/10', `fresh-${round}`);
         results['ttfb fresh key ms']![v.name]!.push(f.ttfbMs);
         note('ttfb fresh key ms', v.name, f.newCircuit);
-        // Preemptive: time to rebuild clean circuits, then a new key claims one.
+        // Preemptive: time to rebuild clean circuits, then a new key claims one; PRE_SAMPLES times.
         await sleep(8_000);
-        const p = await dp.get(target, '/bytes/10', `pre-${round}`);
-        results['ttfb preemptive ms']![v.name]!.push(p.ttfbMs);
-        note('ttfb preemptive ms', v.name, p.newCircuit);
+        for (let i = 0; i < PRE_SAMPLES; i++) {
+          if (i > 0) await sleep(PRE_GAP_MS);
+          const p = await dp.get(target, '/bytes/10', `pre-${round}-${i}`);
+          results['ttfb preemptive ms']![v.name]!.push(p.ttfbMs);
+          note('ttfb preemptive ms', v.name, p.newCircuit);
+        }
         // Bulk: one stream.
         const n = MB * 1024 * 1024;
         const c0 = selfCpuSeconds();
@@ -484,10 +495,13 @@ async function main(): Promise<void> {
         }
       }
       await sleep(8_000);
-      since = performance.now();
-      results['ttfb preemptive ms']!['C tor']!.push((await socksGet(ctor.socksPort, '127.0.0.1', origin.port, '/bytes/10', `pre-${round}`)).ttfbMs);
-      await sleep(50);
-      note('ttfb preemptive ms', 'C tor', ctor.control.builtFor(since, origin.port));
+      for (let i = 0; i < PRE_SAMPLES; i++) {
+        if (i > 0) await sleep(PRE_GAP_MS);
+        since = performance.now();
+        results['ttfb preemptive ms']!['C tor']!.push((await socksGet(ctor.socksPort, '127.0.0.1', origin.port, '/bytes/10', `pre-${round}-${i}`)).ttfbMs);
+        await sleep(50);
+        note('ttfb preemptive ms', 'C tor', ctor.control.builtFor(since, origin.port));
+      }
       const bulk = async (client: CTorClient, column: string): Promise<void> => {
         const n = MB * 1024 * 1024;
         const c0 = procCpuSeconds(client.pid);
@@ -512,12 +526,13 @@ async function main(): Promise<void> {
     builtForStream: built[metric],
     runs: results[metric],
   }));
+  const COL = Math.max(16, ...columns.map((c) => c.length + 2));
   const fmt = (x: number) => (Number.isNaN(x) ? '-' : x.toFixed(x < 10 ? 2 : 0));
-  console.log(`\n${'metric'.padEnd(26)}${columns.map((c) => c.padStart(16)).join('')}   (median of ${ROUNDS})`);
-  for (const r of rows) console.log(`${r.metric.padEnd(26)}${columns.map((c) => fmt(r.median[c]!).padStart(16)).join('')}`);
+  console.log(`\n${'metric'.padEnd(26)}${columns.map((c) => c.padStart(COL)).join('')}   (medians: ${ROUNDS} rounds, ${PRE_SAMPLES} preemptive samples per round)`);
+  for (const r of rows) console.log(`${r.metric.padEnd(26)}${columns.map((c) => fmt(r.median[c]!).padStart(COL)).join('')}`);
   console.log('\ncircuit built for the stream (samples):');
   for (const [m, byCol] of Object.entries(built)) {
-    console.log(`  ${m.padEnd(24)}${columns.map((c) => (byCol[c] ? `${byCol[c].yes}/${byCol[c].of}` : '-').padStart(16)).join('')}`);
+    console.log(`  ${m.padEnd(24)}${columns.map((c) => (byCol[c] ? `${byCol[c].yes}/${byCol[c].of}` : '-').padStart(COL)).join('')}`);
   }
   const out = join(ROOT, 'bench/results/tor-embedded.json');
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
@@ -527,6 +542,7 @@ async function main(): Promise<void> {
       {
         date: new Date().toISOString(),
         mb: MB,
+        preemptiveSamplesPerRound: PRE_SAMPLES,
         rounds: ROUNDS,
         note: 'embedded CPU: this process (worker + ring consumer; the origin server runs in a child process); C tor CPU: its own process only. ttfb new circuit: embedded (a worker with preemptiveCircuits 0, preemptivePorts []) samples whose circuit is younger than the request, C tor (__DisablePredictedCircuits 1) samples whose stream circuit was LAUNCHED after the request',
         rows,
