@@ -111,6 +111,28 @@ interface QueuedCell {
 }
 
 const DEFAULT_MAX_OOO_CELLS = 4096;
+
+/**
+ * Early cells are copied into shared slabs rather than each into an ArrayBuffer of its own: with two
+ * legs about half of a bulk stream's cells wait here, and one backing store per 498-byte cell was
+ * most of the worker's garbage-collection time. A slab is freed with the last queued cell in it;
+ * cells are queued in arrival order and leave in sequence order, so the slabs held stay close to
+ * the queued bytes.
+ */
+const SLAB_BYTES = 64 * 1024;
+let slab = new Uint8Array(SLAB_BYTES);
+let slabUsed = 0;
+function copyToSlab(data: Uint8Array): Uint8Array {
+  if (data.length > SLAB_BYTES) return data.slice();
+  if (slabUsed + data.length > SLAB_BYTES) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const copy = slab.subarray(slabUsed, slabUsed + data.length);
+  copy.set(data);
+  slabUsed += data.length;
+  return copy;
+}
 const DEFAULT_MAX_STREAMS = 512;
 
 /** A linked set of circuits to one exit, and the StreamHost of the streams it carries. */
@@ -269,7 +291,7 @@ export class ConfluxSet implements StreamHost, ConfluxLegHost {
     if (seq <= this.lastSeqDelivered || this.ooo.has(seq)) return this.fail('seq-violation', `sequence number ${seq} already delivered or queued`);
     if (this.ooo.size >= this.maxOoo) return this.fail('ooo-overflow', `out-of-order queue full (${this.ooo.size} cells)`);
     // The cell is a view into the channel's read buffer: keep a copy.
-    this.ooo.set(seq, { command, streamId, data: data.slice() });
+    this.ooo.set(seq, { command, streamId, data: copyToSlab(data) });
     this.counters.oooQueued++;
     if (this.ooo.size > this.counters.oooPeak) this.counters.oooPeak = this.ooo.size;
   }
