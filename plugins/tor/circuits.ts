@@ -33,7 +33,8 @@ export async function listCircuits(b: BackendHandle | undefined): Promise<Circui
       id: String(c.id),
       state: c.state === 'open' ? 'open' : c.state === 'closed' ? 'closed' : 'building',
       path: c.path,
-      purpose: `${c.purpose}${c.isolation ? ` [${c.isolation.slice(0, 8)}]` : ''}${c.retired ? ' (retired)' : ''}`,
+      // A conflux set is listed once for its streams and once per leg circuit (purpose conflux-leg).
+      purpose: `${c.purpose}${c.legs ? ` set of ${c.legs.join('+')}` : ''}${c.isolation ? ` [${c.isolation.slice(0, 8)}]` : ''}${c.retired ? ' (retired)' : ''}`,
       ageSeconds: c.ageMs / 1000,
       streams: c.streams,
     }));
