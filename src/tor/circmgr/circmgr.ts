@@ -770,8 +770,11 @@ export class CircMgr {
   private launchPreemptive(setsNow = true): number {
     if (!this.opts.netdir()) return 0;
     let launched = 0;
+    // Clean conflux sets are kept apart (launchConfluxSets, as C tor's conflux_predict_new): counting
+    // them here left no clean single circuit once the sets were claimed, so the next new isolation
+    // key waited for a build.
     const clean = [...this.circuits.values()].filter(
-      (mc) => mc.purpose === 'exit' && mc.state !== 'closed' && !mc.retired && mc.isolationKey === null && mc.generation === this.generation,
+      (mc) => mc.purpose === 'exit' && mc.legs === undefined && mc.state !== 'closed' && !mc.retired && mc.isolationKey === null && mc.generation === this.generation,
     );
     const needPorts = this.cfg.preemptivePorts.filter((p) => !clean.some((mc) => mc.exit && policyAllowsPort(mc.exit.ipv4Policy, p)));
     let budget = Math.max(needPorts.length, this.cfg.preemptiveCircuits - clean.length);
