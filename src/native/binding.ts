@@ -140,6 +140,8 @@ export interface NativeBinding {
   /** Reads and resets the counter; 0 when it was not signalled. */
   eventfdClear(fd: number): number;
   closeFd(fd: number): void;
+  /** setsockopt(TCP_QUICKACK, 1): send a pending delayed ACK now, leave interactive delayed-ACK mode. */
+  tcpQuickAck(fd: number): void;
   ifQuery(name: string, netns?: string): NativeInterfaceInfo;
   ifSetUp(name: string, up: boolean, netns?: string): void;
   FdWatch: new (fd: number, callback: (status: number) => void) => NativeFdWatch;

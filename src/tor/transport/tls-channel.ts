@@ -1,10 +1,35 @@
 import { createHash } from 'node:crypto';
-import { isIP } from 'node:net';
+import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import tls from 'node:tls';
 import type { ExpectedRelayIdentity } from '../cert/certs-validation.js';
 import type { ChannelInfo } from '../proto/channel-handshake.js';
 import { Channel } from '../proto/channel.js';
 import { ipToBytes } from '../proto/addr.js';
+import { loadNative } from '../../native/binding.js';
+
+/**
+ * C tor leaves Nagle on, so a relay's next small cell waits for our ACK of its previous one, and
+ * Linux delays the ACKs of a connection that looks interactive by up to 40 ms: a stream's first
+ * response cell could sit at the guard that long. After each read we ask for the ACK now
+ * (TCP_QUICKACK). Null when the native shim is not built: then the kernel's default applies.
+ */
+let quickAck: ((fd: number) => void) | null | undefined;
+function quickAckFn(): ((fd: number) => void) | null {
+  if (quickAck === undefined) {
+    try {
+      const n = loadNative();
+      quickAck = (fd) => n.tcpQuickAck(fd);
+    } catch {
+      quickAck = null;
+    }
+  }
+  return quickAck;
+}
+
+function socketFd(s: Socket): number {
+  const fd = (s as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+  return typeof fd === 'number' ? fd : -1;
+}
 
 export interface TlsChannelOptions {
   /** The relay's ORPort address: an IP literal (we never resolve names for Tor connections). */
@@ -41,8 +66,9 @@ export function openTlsChannel(opts: TlsChannelOptions): Promise<TlsChannel> {
   return new Promise<TlsChannel>((resolve, reject) => {
     let settled = false;
     let channel: Channel | null = null;
-    const socket = tls.connect({ host: opts.host, port: opts.port, rejectUnauthorized: false, servername: undefined });
-    socket.setNoDelay(true);
+    const raw = tcpConnect({ host: opts.host, port: opts.port });
+    raw.setNoDelay(true);
+    const socket = tls.connect({ socket: raw, rejectUnauthorized: false, servername: undefined });
     // Cells sent in one tick (a burst of DATA, SENDMEs after a read) go out as one TLS write: one
     // record and one syscall instead of one per 514-byte cell. Uncorked before any I/O, so no delay.
     let corked = false;
@@ -102,7 +128,18 @@ export function openTlsChannel(opts: TlsChannelOptions): Promise<TlsChannel> {
           },
         });
       };
-      socket.on('data', (d: Buffer) => ch.receive(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), now()));
+      const ack = quickAckFn();
+      const fd = socketFd(raw);
+      socket.on('data', (d: Buffer) => {
+        if (ack && fd >= 0) {
+          try {
+            ack(fd);
+          } catch {
+            // the socket is closing: its 'close' follows
+          }
+        }
+        ch.receive(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), now());
+      });
       socket.on('close', () => ch.close());
       ch.start(now());
     });

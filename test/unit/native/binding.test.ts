@@ -14,7 +14,7 @@ describe('native loader', () => {
   it('loads once and exposes the shim', () => {
     const a = loadNative();
     expect(loadNative()).toBe(a);
-    for (const f of ['eventfdCreate', 'eventfdSignal', 'eventfdClear', 'closeFd', 'ifQuery', 'ifSetUp'] as const) {
+    for (const f of ['eventfdCreate', 'eventfdSignal', 'eventfdClear', 'closeFd', 'ifQuery', 'ifSetUp', 'tcpQuickAck'] as const) {
       expect(typeof a[f]).toBe('function');
     }
     expect(typeof a.FdWatch).toBe('function');
