@@ -158,6 +158,8 @@ export class ConfluxSet implements StreamHost, ConfluxLegHost {
   private nextStreamId: number;
   /** The leg whose cell is being processed: streams holding data flush with its channel batch. */
   private rxLeg: Circuit | null = null;
+  /** The leg the exit last sent a sequenced cell on. */
+  private exitLeg: Leg | null = null;
 
   constructor(opts: ConfluxSetOptions) {
     this.nonce = opts.nonce.slice();
@@ -242,7 +244,7 @@ export class ConfluxSet implements StreamHost, ConfluxLegHost {
     if (this.st !== 'linked') return 0;
     const window = (l: Leg) => (this.ready(l) ? (l.circ.ccOf(l.circ.hops - 1)?.packageWindow ?? 0) : 0);
     if (this.lowRttScheduling()) return this.legList.reduce((n, l) => n + window(l), 0);
-    const best = this.lowestRtt(this.legList);
+    const best = this.minRttLeg();
     return best ? window(best) : 0;
   }
 
@@ -281,6 +283,7 @@ export class ConfluxSet implements StreamHost, ConfluxLegHost {
     if (this.st !== 'linked' || !leg.linked) return this.fail('unexpected-cell', `stream cell (command ${command}) before the set linked`);
     if (!confluxSequenced(command)) return this.deliver(circ, command, streamId, data, nowMs);
     leg.lastSeqRecv++;
+    this.exitLeg = leg;
     const seq = leg.lastSeqRecv;
     if (seq === this.lastSeqDelivered + 1) {
       this.lastSeqDelivered = seq;
@@ -390,7 +393,7 @@ export class ConfluxSet implements StreamHost, ConfluxLegHost {
     if (this.lowRttScheduling()) {
       next = this.lowestRtt(this.legList.filter((l) => this.ready(l)));
     } else {
-      const best = this.lowestRtt(this.legList);
+      const best = this.minRttLeg();
       next = best && this.ready(best) ? best : null;
     }
     if (!next) return command === RelayCmd.DATA ? null : this.curr;
@@ -414,6 +417,21 @@ export class ConfluxSet implements StreamHost, ConfluxLegHost {
       this.curr = next;
     }
     return next;
+  }
+
+  /**
+   * MINRTT's leg: the lowest-RTT one, except that we answer on the leg the exit is sending on while
+   * its RTT is within twice the best. C tor relays keep Nagle on, so a small cell (a stream's
+   * CONNECTED) holds the next one (its response) back until the relay's neighbour ACKs it, which a
+   * delayed ACK can put off by 40 ms; our request travelling the same relays carries those ACKs.
+   * Measured: ~45 ms first bytes on 6 of 15 preemptive samples on sets answering on the other leg,
+   * 0 of 15 on single circuits.
+   */
+  private minRttLeg(): Leg | null {
+    const best = this.lowestRtt(this.legList);
+    const rx = this.exitLeg;
+    if (best && rx && rx !== best && rx.circ.state !== 'closed' && this.legList.includes(rx) && this.rttOf(rx) <= 2 * this.rttOf(best)) return rx;
+    return best;
   }
 
   private lowRttScheduling(): boolean {
