@@ -220,6 +220,21 @@ describe('conflux set (scripted exit)', () => {
     expect(legs[1]!.relay.relayMessages()).toEqual([]);
   });
 
+  it('with MIN_LATENCY, we answer on the leg the exit is sending on (its relays then get our ACKs), with a SWITCH', () => {
+    const { legs, stream, ev } = linkedWithStream();
+    const [a, b] = legs as [Leg, Leg];
+    // The exit moves to leg B: SWITCH(1) then seq 2 there. Both legs have the same RTT.
+    b.ch.receive(sw(b, 1), now);
+    b.ch.receive(data(b, stream.id, 2), now);
+    expect(received(ev)).toEqual([2]);
+    expect(stream.write(new Uint8Array(10), now)).toBe(10);
+    expect(a.relay.relayMessages()).toEqual([]);
+    const out = b.relay.relayMessages();
+    expect(out.map((m) => m.msg.command)).toEqual([RelayCmd.CONFLUX_SWITCH, RelayCmd.DATA]);
+    const rel = decodeConfluxSwitchBody(out[0]!.msg.data);
+    expect(rel.ok && rel.value).toBe(1); // BEGIN went out as seq 1 on leg A
+  });
+
   it('with HIGH_THROUGHPUT, uploads fill the lowest-RTT leg\'s window, then SWITCH to the other leg with the right relative number', () => {
     const { legs, stream } = linkedWithStream({ exitUx: ConfluxUx.HIGH_THROUGHPUT });
     const [a, b] = legs as [Leg, Leg];
