@@ -173,7 +173,7 @@ function runSuite(name: string, consensusParams: string[] | undefined, full: boo
     const logs: string[] = [];
 
     beforeAll(async () => {
-      tree = transpileTree(['src/backend', 'src/socks', 'src/tor']);
+      tree = transpileTree(['src/backend', 'src/socks', 'src/native', 'src/tor']);
       [net, origin] = await Promise.all([startTorNet({ authorities: 3, relays: 3, exits: 2, referenceClient: false, consensusParams }), startOriginServer()]);
       target = { kind: 'ipv4', addr: '127.0.0.1', port: origin.port };
       await waitUntilRelaysKnowEachOther(net);
