@@ -164,7 +164,10 @@ describe('tor directory against C tor authorities', () => {
       });
       expect(mgr.counters.fetchErrors).toBe(0);
       expect(Object.values(mgr.counters.rejected).every((n) => n === 0)).toBe(true);
-      expect(dir.relays()).toHaveLength(known.relays().length);
+      // A young network may publish a new consensus between the two bootstraps: then compare with
+      // the DirPort's current one.
+      const ref = dir.consensus.validAfter === known.consensus.validAfter ? known : await new DirMgr({ authorities, netDirOptions: { testNetwork: true } }).bootstrap();
+      expect(dir.relays()).toHaveLength(ref.relays().length);
       expect(dir.missingMicrodescs()).toEqual([]);
 
       // Byte-compare one document fetched both ways (retry if a new consensus lands in between).
