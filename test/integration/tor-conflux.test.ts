@@ -7,50 +7,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTorNet, type TorNet } from '../harness/tornet/index.js';
 import { deterministicBytesSha256, startOriginServer, type OriginServer } from '../harness/origin-server.js';
 import { TorClient } from '../../src/tor/client/index.js';
 import type { CircuitSummary } from '../../src/tor/circmgr/index.js';
-
-async function httpGet(s: Duplex, path: string): Promise<{ status: number; bytes: number; sha256: string }> {
-  s.write(`GET ${path} HTTP/1.0\r\nHost: origin\r\n\r\n`);
-  let head = Buffer.alloc(0);
-  let status = 0;
-  let bytes = 0;
-  const h = createHash('sha256');
-  for await (const chunk of s as AsyncIterable<Buffer>) {
-    if (status === 0) {
-      head = Buffer.concat([head, chunk]);
-      const i = head.indexOf('\r\n\r\n');
-      if (i < 0) continue;
-      status = Number(/^HTTP\/1\.[01] (\d+)/.exec(head.subarray(0, i).toString('latin1'))?.[1] ?? -1);
-      const body = head.subarray(i + 4);
-      bytes += body.length;
-      h.update(body);
-    } else {
-      bytes += chunk.length;
-      h.update(chunk);
-    }
-  }
-  return { status, bytes, sha256: h.digest('hex') };
-}
-
-async function waitUntilRelaysKnowEachOther(net: TorNet, timeoutMs = 120_000): Promise<void> {
-  const nodes = [...net.authorities, ...net.relays];
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const all = net.relays.every((n) => {
-      const f = join(n.dataDir, 'cached-microdesc-consensus');
-      const text = existsSync(f) ? readFileSync(f, 'latin1') : '';
-      return nodes.every((o) => text.includes(`r ${o.nickname} `));
-    });
-    if (all) return;
-    if (Date.now() > deadline) throw new Error('relays never learned each other');
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
+import { httpGet } from '../harness/http-over-stream.js';
+import { waitUntilRelaysKnowEachOther } from '../harness/tornet/relays-settled.js';
 
 async function until<T>(what: string, f: () => T | undefined, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;

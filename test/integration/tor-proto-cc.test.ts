@@ -12,6 +12,8 @@ import { hexToBytes } from '../../src/tor/bytes/index.js';
 import { CC_DEFAULT_PARAMS, type Circuit, type ExtendTarget } from '../../src/tor/proto/index.js';
 import { supportsCongestionControl } from '../../src/tor/circmgr/index.js';
 import { openTlsChannel, extendCircuit, openExitStream, readToEnd, type TlsChannel } from '../../src/tor/transport/index.js';
+import { httpSplit } from '../harness/http-over-stream.js';
+import { waitUntilKnows } from '../harness/tornet/relays-settled.js';
 
 function readNtorPublicKey(node: TorNode): Uint8Array {
   const f = fs.readFileSync(`${node.dataDir}/keys/secret_onion_key_ntor`);
@@ -29,26 +31,6 @@ function target(node: TorNode, cc: boolean): ExtendTarget {
     ntorV3: true,
     ...(cc ? { congestionControl: CC_DEFAULT_PARAMS } : {}),
   };
-}
-
-async function waitUntilKnows(node: TorNode, prev: TorNode, timeoutMs = 120_000): Promise<string> {
-  const id = Buffer.from(prev.rsaFingerprint!, 'hex').toString('base64').replace(/=+$/, '');
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    for (const f of ['cached-consensus', 'cached-microdesc-consensus']) {
-      const path = `${node.dataDir}/${f}`;
-      const doc = fs.existsSync(path) ? fs.readFileSync(path, 'latin1') : '';
-      if (doc.includes(`r ${prev.nickname} ${id} `)) return doc;
-    }
-    if (Date.now() > deadline) throw new Error(`${node.nickname} never learned ${prev.nickname}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-function httpSplit(raw: Uint8Array): { head: string; body: Uint8Array } {
-  const i = Buffer.from(raw).indexOf('\r\n\r\n');
-  if (i < 0) throw new Error('no HTTP header end');
-  return { head: Buffer.from(raw.subarray(0, i)).toString('latin1'), body: raw.subarray(i + 4) };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

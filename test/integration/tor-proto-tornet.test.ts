@@ -14,6 +14,8 @@ import type { Circuit, ExtendTarget } from '../../src/tor/proto/index.js';
 import {
   openTlsChannel, buildFastCircuit, buildNtorCircuit, extendCircuit, openExitStream, readToEnd, httpGetOverDirStream, type TlsChannel,
 } from '../../src/tor/transport/index.js';
+import { httpSplit } from '../harness/http-over-stream.js';
+import { waitUntilKnows } from '../harness/tornet/relays-settled.js';
 
 /** The relay's ntor public key from `keys/secret_onion_key_ntor` (32-byte tag | secret | public). */
 function readNtorPublicKey(node: TorNode): Uint8Array {
@@ -36,29 +38,6 @@ function target(node: TorNode): ExtendTarget {
     addr: '127.0.0.1',
     port: node.orPort!,
   };
-}
-
-/**
- * C tor exits refuse BEGIN from a previous hop missing from their consensus ("open a stream from
- * unknown relay"), so wait until the exit's cached consensus lists `prev`.
- */
-async function waitUntilKnows(node: TorNode, prev: TorNode, timeoutMs = 120_000): Promise<void> {
-  const id = Buffer.from(prev.rsaFingerprint!, 'hex').toString('base64').replace(/=+$/, '');
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    for (const f of ['cached-consensus', 'cached-microdesc-consensus']) {
-      const path = `${node.dataDir}/${f}`;
-      if (fs.existsSync(path) && fs.readFileSync(path, 'latin1').includes(`r ${prev.nickname} ${id} `)) return;
-    }
-    if (Date.now() > deadline) throw new Error(`${node.nickname} never learned ${prev.nickname}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-function httpSplit(raw: Uint8Array): { head: string; body: Uint8Array } {
-  const i = Buffer.from(raw).indexOf('\r\n\r\n');
-  if (i < 0) throw new Error('no HTTP header end');
-  return { head: Buffer.from(raw.subarray(0, i)).toString('latin1'), body: raw.subarray(i + 4) };
 }
 
 function scenario(name: string, consensusParams: string[]): void {

@@ -32,6 +32,7 @@ export { formatDirAuthorityLine, parseDirAuthorityLine, type DirAuthorityEntry }
 export { parseConsensusSummary, fetchConsensus, type ConsensusSummary, type ConsensusRelay } from './consensus.js';
 export { defaultStatePath, readStateFile, writeStateFile } from './state.js';
 export { renderTorrc, votingSchedule } from './torrc.js';
+export { waitUntilRelaysKnowEachOther, waitUntilKnows } from './relays-settled.js';
 
 const ONION_VIRTUAL_PORT = 80;
 

@@ -2,61 +2,17 @@
 // the CC request, the exit's CC response, circuit SENDMEs every sendme_inc cells, no stream SENDMEs,
 // uploads limited by cwnd and by the exit's XOFF, and a slow consumer stopping the exit with XOFF.
 import { describe, expect, it } from 'vitest';
-import { generateKeyPairSync } from 'node:crypto';
 import { bytesToHex, hexToBytes } from '../../../src/tor/bytes/index.js';
 import {
-  ChanCmd, RelayCmd, HandshakeType, decodeExtend2Body, decodeSendmeBody, decodeXonBody, encodeConnectedBody, encodeCreated2Body,
-  encodeNtorV3Extensions, decodeNtorV3Extensions, encodeXoffBody, encodeXonBody, NtorV3ExtType, RELAY_DATA_MAX, encodeSendmeBody,
+  ChanCmd, RelayCmd, HandshakeType, decodeSendmeBody, decodeXonBody, encodeConnectedBody, encodeCreated2Body,
+  encodeXoffBody, encodeXonBody, NtorV3ExtType, RELAY_DATA_MAX, encodeSendmeBody,
 } from '../../../src/tor/cell/index.js';
-import { ntorV3ServerHandshake, splitRelayKeys, TOR1_KEY_MATERIAL_LEN } from '../../../src/tor/crypto/index.js';
-import { CC_DEFAULT_PARAMS, Channel, type Circuit, type CircuitEvent, type StreamEvent } from '../../../src/tor/proto/index.js';
-import { FakeRelay, RelayHop, relayHandshakeBytes, FIXTURE_NOW, FIXTURE_TLS, FIXTURE_IDS } from './support/fake-relay.js';
+import { ntorV3ServerHandshake, TOR1_KEY_MATERIAL_LEN } from '../../../src/tor/crypto/index.js';
+import { CC_DEFAULT_PARAMS, Channel, type Circuit, type StreamEvent } from '../../../src/tor/proto/index.js';
+import { FakeRelay, relayHandshakeBytes, FIXTURE_NOW, FIXTURE_TLS, FIXTURE_IDS } from './support/fake-relay.js';
+import { ccCircuit, v3Key } from './support/cc-circuit.js';
 
 const now = FIXTURE_NOW;
-
-function v3Key(n: number) {
-  const { privateKey, publicKey } = generateKeyPairSync('x25519');
-  return {
-    rsaId: new Uint8Array(20).fill(n),
-    ed25519Id: new Uint8Array(32).fill(n),
-    ntorKey: new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }).subarray(12)),
-    secret: privateKey,
-  };
-}
-
-/** A 1-hop CREATE_FAST circuit, extended to hop 2 with ntor v3; hop 2 answers CC with `inc` (null: no CC). */
-function ccCircuit(opts: { inc: number | null; askCc?: boolean }) {
-  const relay = new FakeRelay();
-  const ch = new Channel({ expected: FIXTURE_IDS, tlsCertSha256: FIXTURE_TLS, peerAddr: { type: 4, bytes: hexToBytes('7f000001') }, send: relay.sink });
-  ch.start(now);
-  ch.receive(relayHandshakeBytes(), now);
-  relay.take();
-  const c = ch.createCircuitFast(now);
-  if (!c.ok) throw new Error(c.error.message);
-  const circ = c.value;
-  const events: CircuitEvent[] = [];
-  circ.onEvent = (e) => events.push(e);
-  ch.receive(relay.createdFast(), now);
-  const key = v3Key(2);
-  const r = circ.extend({ ...key, addr: '10.0.0.2', port: 9002, ntorV3: true, ...(opts.askCc === false ? {} : { congestionControl: CC_DEFAULT_PARAMS }) }, now);
-  if (!r.ok) throw new Error(r.error.message);
-  const [m] = relay.relayMessages();
-  const ext = decodeExtend2Body(m!.msg.data);
-  if (!ext.ok) throw new Error('extend2');
-  expect(ext.value.handshakeType).toBe(HandshakeType.NTOR_V3);
-  let requested: number[] = [];
-  const srv = ntorV3ServerHandshake(key, ext.value.handshakeData, (cm) => {
-    const exts = decodeNtorV3Extensions(cm);
-    requested = exts.ok ? exts.value.map((e) => e.type) : [];
-    const reply = encodeNtorV3Extensions(opts.inc === null ? [] : [{ type: NtorV3ExtType.CC_RESPONSE, body: Uint8Array.of(opts.inc) }]);
-    if (!reply.ok) throw new Error('reply');
-    return reply.value;
-  }, TOR1_KEY_MATERIAL_LEN);
-  if (!srv.ok) throw new Error(srv.error.message);
-  ch.receive(relay.relayCell(RelayCmd.EXTENDED2, 0, encodeCreated2Body(srv.value.reply)).bytes, now);
-  if (circ.state === 'open') relay.hops.push(new RelayHop(splitRelayKeys(srv.value.keys)));
-  return { ch, relay, circ, events, requested };
-}
 
 function openStream(ch: Channel, relay: FakeRelay, circ: Circuit, freeSpace: () => number) {
   const s = circ.beginStream('127.0.0.1', 80, { freeSpace }, now);

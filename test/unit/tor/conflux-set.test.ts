@@ -2,45 +2,20 @@
 // linking (LINK/LINKED/LINKED_ACK, nonce check), in-order delivery across legs with SWITCH, the
 // bounded out-of-order queue, sequence violations, uploads split across legs, and leg loss.
 import { describe, expect, it } from 'vitest';
-import { generateKeyPairSync } from 'node:crypto';
-import { hexToBytes } from '../../../src/tor/bytes/index.js';
 import {
-  RelayCmd, decodeConfluxLinkBody, decodeConfluxSwitchBody, decodeExtend2Body, encodeConfluxLinkBody, encodeConfluxSwitchBody,
-  encodeConnectedBody, encodeCreated2Body, encodeNtorV3Extensions, encodeSendmeBody, NtorV3ExtType, RELAY_DATA_MAX, ConfluxUx,
+  RelayCmd, decodeConfluxLinkBody, decodeConfluxSwitchBody, encodeConfluxLinkBody, encodeConfluxSwitchBody,
+  encodeConnectedBody, encodeSendmeBody, RELAY_DATA_MAX, ConfluxUx,
 } from '../../../src/tor/cell/index.js';
-import { ntorV3ServerHandshake, splitRelayKeys, TOR1_KEY_MATERIAL_LEN } from '../../../src/tor/crypto/index.js';
-import { CC_DEFAULT_PARAMS, Channel, ConfluxSet, type ConfluxSetEvent, type StreamEvent } from '../../../src/tor/proto/index.js';
-import { FakeRelay, RelayHop, relayHandshakeBytes, FIXTURE_NOW, FIXTURE_TLS, FIXTURE_IDS } from './support/fake-relay.js';
+import { ConfluxSet, type ConfluxSetEvent, type StreamEvent } from '../../../src/tor/proto/index.js';
+import { FIXTURE_NOW } from './support/fake-relay.js';
+import { ccCircuit } from './support/cc-circuit.js';
 
 const now = FIXTURE_NOW;
 const NONCE = Uint8Array.from({ length: 32 }, (_, i) => 0xa0 ^ i);
 
 /** A CREATE_FAST hop extended with ntor v3 to an "exit" that answers congestion control (inc 31) unless `cc` is false. */
 function leg(cc = true) {
-  const relay = new FakeRelay();
-  const ch = new Channel({ expected: FIXTURE_IDS, tlsCertSha256: FIXTURE_TLS, peerAddr: { type: 4, bytes: hexToBytes('7f000001') }, send: relay.sink });
-  ch.start(now);
-  ch.receive(relayHandshakeBytes(), now);
-  relay.take();
-  const c = ch.createCircuitFast(now);
-  if (!c.ok) throw new Error(c.error.message);
-  const circ = c.value;
-  ch.receive(relay.createdFast(), now);
-  const { privateKey, publicKey } = generateKeyPairSync('x25519');
-  const key = { rsaId: new Uint8Array(20).fill(2), ed25519Id: new Uint8Array(32).fill(2), ntorKey: new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }).subarray(12)), secret: privateKey };
-  const r = circ.extend({ ...key, addr: '10.0.0.2', port: 9002, ntorV3: true, ...(cc ? { congestionControl: CC_DEFAULT_PARAMS } : {}) }, now);
-  if (!r.ok) throw new Error(r.error.message);
-  const [m] = relay.relayMessages();
-  const ext = decodeExtend2Body(m!.msg.data);
-  if (!ext.ok) throw new Error('extend2');
-  const srv = ntorV3ServerHandshake(key, ext.value.handshakeData, () => {
-    const reply = encodeNtorV3Extensions(cc ? [{ type: NtorV3ExtType.CC_RESPONSE, body: Uint8Array.of(31) }] : []);
-    if (!reply.ok) throw new Error('reply');
-    return reply.value;
-  }, TOR1_KEY_MATERIAL_LEN);
-  if (!srv.ok) throw new Error(srv.error.message);
-  ch.receive(relay.relayCell(RelayCmd.EXTENDED2, 0, encodeCreated2Body(srv.value.reply)).bytes, now);
-  relay.hops.push(new RelayHop(splitRelayKeys(srv.value.keys)));
+  const { ch, relay, circ } = ccCircuit(cc ? { inc: 31 } : { inc: null, askCc: false });
   if (circ.state !== 'open') throw new Error('leg not open');
   return { ch, relay, circ };
 }

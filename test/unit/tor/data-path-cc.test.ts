@@ -3,43 +3,19 @@
 // send XOFF; cells the exit still had in flight queue in the pump's overflow (bounded); reading
 // drains it and XON goes out; an exit that ignores XOFF past the hard limit gets the stream aborted.
 import { describe, expect, it } from 'vitest';
-import { generateKeyPairSync } from 'node:crypto';
-import { hexToBytes } from '../../../src/tor/bytes/index.js';
 import { RingTable } from '../../../src/backend/ring-table.js';
 import { RingStreamPump, OVERFLOW_CAPACITY, CC_OVERFLOW_LIMIT } from '../../../src/tor/worker/ring-stream-pump.js';
 import {
-  RelayCmd, EndReason, decodeExtend2Body, encodeConnectedBody, encodeCreated2Body, encodeNtorV3Extensions, NtorV3ExtType, RELAY_DATA_MAX,
+  RelayCmd, EndReason, encodeConnectedBody, RELAY_DATA_MAX,
 } from '../../../src/tor/cell/index.js';
-import { ntorV3ServerHandshake, splitRelayKeys, TOR1_KEY_MATERIAL_LEN } from '../../../src/tor/crypto/index.js';
-import { CC_DEFAULT_PARAMS, Channel } from '../../../src/tor/proto/index.js';
-import { FakeRelay, RelayHop, relayHandshakeBytes, FIXTURE_NOW, FIXTURE_TLS, FIXTURE_IDS } from './support/fake-relay.js';
+import { FIXTURE_NOW } from './support/fake-relay.js';
+import { ccCircuit } from './support/cc-circuit.js';
 
 const now = FIXTURE_NOW;
 const flush = () => new Promise<void>((r) => setImmediate(r));
 
 function ccStreamThroughPump(ringCapacity = 256 * 1024) {
-  const relay = new FakeRelay();
-  const ch = new Channel({ expected: FIXTURE_IDS, tlsCertSha256: FIXTURE_TLS, peerAddr: { type: 4, bytes: hexToBytes('7f000001') }, send: relay.sink });
-  ch.start(now);
-  ch.receive(relayHandshakeBytes(), now);
-  relay.take();
-  const c = ch.createCircuitFast(now);
-  if (!c.ok) throw new Error(c.error.message);
-  const circ = c.value;
-  ch.receive(relay.createdFast(), now);
-  const { privateKey, publicKey } = generateKeyPairSync('x25519');
-  const key = { rsaId: new Uint8Array(20).fill(2), ed25519Id: new Uint8Array(32).fill(2), ntorKey: new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }).subarray(12)), secret: privateKey };
-  if (!circ.extend({ ...key, addr: '10.0.0.2', port: 9002, ntorV3: true, congestionControl: CC_DEFAULT_PARAMS }, now).ok) throw new Error('extend');
-  const ext = decodeExtend2Body(relay.relayMessages()[0]!.msg.data);
-  if (!ext.ok) throw new Error('extend2');
-  const srv = ntorV3ServerHandshake(key, ext.value.handshakeData, () => {
-    const r = encodeNtorV3Extensions([{ type: NtorV3ExtType.CC_RESPONSE, body: Uint8Array.of(31) }]);
-    if (!r.ok) throw new Error('ext');
-    return r.value;
-  }, TOR1_KEY_MATERIAL_LEN);
-  if (!srv.ok) throw new Error(srv.error.message);
-  ch.receive(relay.relayCell(RelayCmd.EXTENDED2, 0, encodeCreated2Body(srv.value.reply)).bytes, now);
-  relay.hops.push(new RelayHop(splitRelayKeys(srv.value.keys)));
+  const { ch, relay, circ } = ccCircuit({ inc: 31 });
   expect(circ.ccOf(1)).not.toBeNull();
 
   const table = RingTable.create({ slots: 4, capacity: ringCapacity });
