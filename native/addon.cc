@@ -6,6 +6,7 @@ Napi::Object InitNetif(Napi::Env env, Napi::Object exports);
 Napi::Object InitFdWatch(Napi::Env env, Napi::Object exports);
 Napi::Object InitAfPacket(Napi::Env env, Napi::Object exports);
 Napi::Object InitTcpQuickAck(Napi::Env env, Napi::Object exports);
+Napi::Object InitStreamFd(Napi::Env env, Napi::Object exports);
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitEventfd(env, exports);
@@ -13,6 +14,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitFdWatch(env, exports);
   InitAfPacket(env, exports);
   InitTcpQuickAck(env, exports);
+  InitStreamFd(env, exports);
   return exports;
 }
 

@@ -4,5 +4,6 @@ export * from './doorbell.js';
 export * from './ring-table.js';
 export * from './interface.js';
 export * from './errno-reason.js';
-export * from './socket-pump.js';
+export * from './fd-pump.js';
+export * from './detach-socket.js';
 export * from './worker-host.js';

@@ -221,6 +221,13 @@ export class StreamEndpoint {
     return n;
   }
 
+  /** Publish `n` bytes written in place at tx.freeSpans(); wakes the peer if it asked for data. */
+  commitWrite(n: number): void {
+    if (n <= 0) return;
+    this.tx.commitWrite(n);
+    if (this.tx.takeDataWakeup()) this.peer.ring(this.slot);
+  }
+
   /** Bytes read (0 when empty or reset; check readEnded / isReset). */
   read(dst: Uint8Array): number {
     const n = this.rx.read(dst);
@@ -280,9 +287,9 @@ export class StreamEndpoint {
     return this.rx.armDataWakeup();
   }
 
-  /** Ask for a doorbell ring when space frees; false if there is space now. */
-  armWrite(): boolean {
-    return this.tx.armSpaceWakeup();
+  /** Ask for a doorbell ring once `minFree` bytes (default 1) are free; false if they are free now. */
+  armWrite(minFree = 1): boolean {
+    return this.tx.armSpaceWakeup(minFree);
   }
 
   /** This side is done with the stream. */

@@ -5,7 +5,8 @@
 // The producer copies bytes in and then publishes TAIL with Atomics.store; the consumer reads TAIL
 // with Atomics.load before copying out, so bytes are visible before the position that covers them.
 // Nothing here blocks or signals: the WANT_DATA / WANT_SPACE words only record that the other side
-// asked to be woken; the stream endpoint decides whether to ring a doorbell.
+// asked to be woken (WANT_SPACE: once how many bytes are free); the stream endpoint decides whether to
+// ring a doorbell.
 
 export const RING_HEADER_BYTES = 256;
 
@@ -109,6 +110,23 @@ export class ByteRing {
     return n;
   }
 
+  /**
+   * The free space as up to two spans of `bytes` — out[0], out[1]: offset and length of the first; out[2],
+   * out[3]: the part after the wrap (length 0 when none) — to be filled in place (a socket read straight into
+   * the ring) and published with commitWrite(). Returns the total: 0 when full, half-closed or reset.
+   */
+  freeSpans(out: Int32Array): number {
+    const tail = Atomics.load(this.hdr, W_TAIL) >>> 0;
+    const n = this.flags() !== 0 ? 0 : this.capacity - ((tail - Atomics.load(this.hdr, W_HEAD)) >>> 0);
+    return this.spans(out, tail, n);
+  }
+
+  /** Publish `n` bytes written in place at the start of freeSpans(). */
+  commitWrite(n: number): void {
+    const tail = Atomics.load(this.hdr, W_TAIL);
+    Atomics.store(this.hdr, W_TAIL, (tail + n) | 0);
+  }
+
   /** Half-close: no more writes. Idempotent. */
   setEof(): void {
     Atomics.or(this.hdr, W_FLAGS, RingFlag.EOF);
@@ -128,6 +146,32 @@ export class ByteRing {
     const first = Math.min(n, this.capacity - at);
     dst.set(this.data.subarray(at, at + first), 0);
     if (n > first) dst.set(this.data.subarray(0, n - first), first);
+    return n;
+  }
+
+  /**
+   * The queued bytes from `offset` past the read position as up to two spans of `bytes` (as freeSpans), to be
+   * sent in place and then dropped with skip(). Returns the total: 0 when none or reset.
+   */
+  usedSpans(out: Int32Array, offset = 0): number {
+    const head = Atomics.load(this.hdr, W_HEAD) >>> 0;
+    const used = (Atomics.load(this.hdr, W_TAIL) - head) >>> 0;
+    const n = this.isReset() || offset >= used ? 0 : used - offset;
+    return this.spans(out, (head + offset) >>> 0, n);
+  }
+
+  /** The ring's storage, for I/O in place at the offsets freeSpans()/usedSpans() give. */
+  get bytes(): Uint8Array {
+    return this.data;
+  }
+
+  private spans(out: Int32Array, pos: number, n: number): number {
+    const at = pos & this.mask;
+    const first = Math.min(n, this.capacity - at);
+    out[0] = at;
+    out[1] = first;
+    out[2] = 0;
+    out[3] = n - first;
     return n;
   }
 
@@ -165,10 +209,15 @@ export class ByteRing {
     return this.used() === 0 && this.flags() === 0;
   }
 
-  /** Producer: ask to be woken when space frees or the ring is reset. False when space is free already. */
-  armSpaceWakeup(): boolean {
-    Atomics.store(this.hdr, W_WANT_SPACE, 1);
-    return this.free() === 0 && !this.isReset();
+  /**
+   * Producer: ask to be woken once at least `minFree` bytes are free (at most the capacity), or the ring is
+   * reset. False when that much is free already. Waiting for a good share of the ring instead of the first
+   * byte lets a fast producer refill in large batches instead of waking once per small read.
+   */
+  armSpaceWakeup(minFree = 1): boolean {
+    const want = Math.max(1, Math.min(minFree, this.capacity));
+    Atomics.store(this.hdr, W_WANT_SPACE, want);
+    return this.free() < want && !this.isReset();
   }
 
   /** Producer side after a write/EOF: true when the consumer asked to be woken (and clears the ask). */
@@ -176,8 +225,10 @@ export class ByteRing {
     return Atomics.exchange(this.hdr, W_WANT_DATA, 0) === 1;
   }
 
-  /** Consumer side after a read: true when the producer asked to be woken (and clears the ask). */
+  /** Consumer side after a read: true when the producer asked to be woken and enough is free (clears the ask). */
   takeSpaceWakeup(): boolean {
-    return Atomics.exchange(this.hdr, W_WANT_SPACE, 0) === 1;
+    const want = Atomics.load(this.hdr, W_WANT_SPACE);
+    if (want === 0 || this.free() < want) return false;
+    return Atomics.compareExchange(this.hdr, W_WANT_SPACE, want, 0) === want;
   }
 }

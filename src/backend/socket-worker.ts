@@ -14,7 +14,8 @@ import { decodeRequest, encodeEvent } from './control-codec.js';
 import { ControlChannel } from './control-ring.js';
 import { isBackendRequest, type BackendEvent, type BackendRequest, type BackendWorkerData, type ResolveAnswer, type StreamTarget } from './interface.js';
 import { RingTable } from './ring-table.js';
-import { SocketPump } from './socket-pump.js';
+import { detachSocket } from './detach-socket.js';
+import { FdPump } from './fd-pump.js';
 
 export type OpenRequest = Extract<BackendRequest, { type: 'open' }>;
 export type ResolveRequest = Extract<BackendRequest, { type: 'resolve' }>;
@@ -62,7 +63,7 @@ export interface SocketBackendSpec<C> {
 }
 
 class Stream extends Cancellation {
-  pump: SocketPump | undefined = undefined;
+  pump: FdPump | undefined = undefined;
   /** When the open times out (performance.now() ms); the pending-open list is in this order. */
   deadline = 0;
   prev: Stream | undefined = undefined;
@@ -126,6 +127,15 @@ class OpenDeadlines {
     }
     if (this.head) this.arm(this.head.deadline - now);
   };
+}
+
+function concatBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): Uint8Array | undefined {
+  if (!a?.length) return b?.length ? b : undefined;
+  if (!b?.length) return a;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
 }
 
 /** The worker's main: call it from the backend's worker script. */
@@ -205,14 +215,21 @@ async function serve<C>(spec: SocketBackendSpec<C>, data: BackendWorkerData<C>, 
       fail(s, r.reason, r.onionCode);
       return;
     }
+    // From here the stream's bytes move in place between the kernel socket and the rings.
+    const detached = detachSocket(r.socket);
+    if (!detached) {
+      r.socket.destroy();
+      fail(s, StreamEndReason.INTERNAL);
+      return;
+    }
     deadlines.remove(s);
     post({ type: 'connected', id: s.id, bound: r.bound, sourcePort: r.sourcePort });
     const ep = table.endpoint(s.slot, 'backend');
-    if (r.early?.length) ep.write(r.early);
-    s.pump = new SocketPump(ep, r.socket, (reason) => {
+    const head = concatBytes(r.early, detached.buffered);
+    s.pump = new FdPump(ep, detached.fd, (reason) => {
       forget(s);
       post({ type: 'closed', id: s.id, reason });
-    });
+    }, head);
     s.pump.start();
   };
 

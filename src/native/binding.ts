@@ -132,6 +132,8 @@ export interface NativeFdWatch {
   restart(): void;
   ref(): void;
   unref(): void;
+  /** Poll for this UV_READABLE | UV_WRITABLE mask from now on (0: none); libuv status, 0 or negative. */
+  setEvents(mask: number): number;
 }
 
 export interface NativeBinding {
@@ -142,9 +144,20 @@ export interface NativeBinding {
   closeFd(fd: number): void;
   /** setsockopt(TCP_QUICKACK, 1): send a pending delayed ACK now, leave interactive delayed-ACK mode. */
   tcpQuickAck(fd: number): void;
+  /** Stream socket I/O over up to two spans of `buf`: bytes moved, 0 at end of stream (reads), or -errno. */
+  readSpans(fd: number, buf: Uint8Array, off1: number, len1: number, off2: number, len2: number): number;
+  writeSpans(fd: number, buf: Uint8Array, off1: number, len1: number, off2: number, len2: number): number;
+  /** A second close-on-exec, non-blocking descriptor for the same socket. */
+  dupFd(fd: number): number;
+  /** shutdown(SHUT_WR): 0 or -errno. */
+  shutdownWrite(fd: number): number;
+  /** close(); with reset, SO_LINGER 0 first (the peer gets a RST). 0 or -errno. */
+  closeStream(fd: number, reset: boolean): number;
+  /** The pending SO_ERROR (read and cleared), 0 when none. */
+  socketError(fd: number): number;
   ifQuery(name: string, netns?: string): NativeInterfaceInfo;
   ifSetUp(name: string, up: boolean, netns?: string): void;
-  FdWatch: new (fd: number, callback: (status: number) => void) => NativeFdWatch;
+  FdWatch: new (fd: number, callback: (status: number, events: number) => void, events?: number) => NativeFdWatch;
   AfPacketSocket: (new (ifname: string, options?: AfPacketSocketOptions) => NativeAfPacketSocket) & {
     readonly META_STRIDE: number;
   };

@@ -88,6 +88,51 @@ describe('ByteRing', () => {
     expect(ring.takeSpaceWakeup()).toBe(true);
     expect(ring.armSpaceWakeup()).toBe(false);
   });
+
+  it('a space wakeup with a threshold is taken only once that much is free', () => {
+    const ring = new ByteRing(new SharedArrayBuffer(ByteRing.bytesFor(64)), 0, 64);
+    ring.write(bytes(64));
+    expect(ring.armSpaceWakeup(32)).toBe(true);
+    ring.read(new Uint8Array(16));
+    expect(ring.takeSpaceWakeup()).toBe(false); // 16 free: not yet, and the ask stays armed
+    ring.read(new Uint8Array(16));
+    expect(ring.takeSpaceWakeup()).toBe(true);
+    expect(ring.takeSpaceWakeup()).toBe(false);
+    expect(ring.armSpaceWakeup(32)).toBe(false); // 32 free already
+    expect(ring.armSpaceWakeup(1000)).toBe(true); // clamped to the capacity: woken when empty
+    ring.read(new Uint8Array(32));
+    expect(ring.takeSpaceWakeup()).toBe(true);
+  });
+
+  it('in-place spans: fill the free spans, publish, then send from the used spans (across the wrap)', () => {
+    fc.assert(
+      fc.property(fc.nat(63), fc.integer({ min: 1, max: 64 }), (pre, n) => {
+        const ring = new ByteRing(new SharedArrayBuffer(ByteRing.bytesFor(64)), 0, 64);
+        ring.write(bytes(pre));
+        ring.skip(pre); // the next write starts at offset `pre` and wraps past 64
+        const sp = new Int32Array(4);
+        expect(ring.freeSpans(sp)).toBe(64);
+        expect(sp[1]! + sp[3]!).toBe(64);
+        expect(sp[0]).toBe(pre);
+        const src = bytes(n, 9);
+        const first = Math.min(n, sp[1]!);
+        ring.bytes.set(src.subarray(0, first), sp[0]!);
+        ring.bytes.set(src.subarray(first, n), sp[2]!);
+        ring.commitWrite(n);
+        expect(ring.used()).toBe(n);
+        expect(ring.freeSpans(sp)).toBe(64 - n);
+        const total = ring.usedSpans(sp, 0);
+        expect(total).toBe(n);
+        const out = new Uint8Array(n);
+        out.set(ring.bytes.subarray(sp[0]!, sp[0]! + sp[1]!), 0);
+        out.set(ring.bytes.subarray(sp[2]!, sp[2]! + sp[3]!), sp[1]!);
+        expect(out).toEqual(src);
+        expect(ring.usedSpans(sp, n)).toBe(0);
+        ring.setEof();
+        expect(ring.freeSpans(sp)).toBe(0); // half-closed: no more room for the producer
+      }),
+    );
+  });
 });
 
 describe('RingTable', () => {
