@@ -61,7 +61,9 @@ export function defaultTorConfig(): TorConfig {
     isolateSocksAuth: true,
     isolateDestPort: false,
     isolateDestAddr: false,
-    ringSize: 256 * 1024,
+    // The download ring is also the client connection's send buffer (TCP sends from it and frees bytes when
+    // ACKed), so it bounds queued + in-flight bytes per stream: 1m keeps a fast client busy.
+    ringSize: 1024 * 1024,
     congestionControl: 'auto',
     conflux: 'auto',
   };

@@ -1,17 +1,17 @@
 // One SOCKS client connection: the SOCKS engine during the handshake, then a splice between the
-// session's fifos and the stream's rings. Backpressure both ways: a full ring leaves bytes in the rx
-// fifo (the client's TCP window closes); a full tx fifo leaves bytes in the ring (the backend stops
-// reading its Tor stream).
+// session and the stream's rings. Upload: rx fifo → toBackend ring (a copy); a full ring leaves bytes in
+// the rx fifo (the client's TCP window closes). Download: TCP sends straight from the toDataplane ring
+// (spliced after the SOCKS reply in the tx fifo) and bytes leave the ring only when the client ACKs them,
+// so the ring bounds queued + in-flight bytes; a slow client fills it and the backend stops reading its
+// Tor stream.
 
 import type { BackendEvent, ResolveAnswer, StreamTarget } from '../../src/backend/interface.js';
 import type { StreamEndpoint } from '../../src/backend/ring-table.js';
+import type { TcpTxSource } from '../../src/net/tcp/types.js';
 import type { Session } from '../../src/session/session.js';
 import { STREAM_END_COUNTERS, StreamEndReason, streamEndReasonName, type StreamEndReasonCode } from '../../src/socks/codes.js';
 import { SocksServerSession, type SocksAction, type SocksRequest } from '../../src/socks/server.js';
 import type { BackendHandle } from './backends.js';
-
-/** Free tx fifo bytes that wake a stream waiting for a slow client to read. */
-const TX_SPACE_WAKEUP = 64 * 1024;
 
 export type StreamState = 'handshake' | 'connecting' | 'resolving' | 'open' | 'closing' | 'closed';
 
@@ -32,10 +32,12 @@ export class SocksStream {
   backend?: BackendHandle;
   slot = -1;
   private endpoint?: StreamEndpoint;
-  // Ring <-> fifo copies go straight between the shared ring and the fifo's storage (no scratch staging).
-  private readonly fillFromRing = (dst: Uint8Array, at: number, n: number): number => this.endpoint!.read(dst.subarray(at, at + n));
+  /** The download ring as the session's spliced tx source, once the stream is open. */
+  private txSource?: RingTxSource;
+  // Upload: rx fifo → ring straight from the fifo's storage (no scratch staging).
   private readonly drainToRing = (src: Uint8Array, at: number, n: number): number => this.endpoint!.write(src.subarray(at, at + n));
   bytesUp = 0;
+  /** Download bytes the client has acknowledged (they left the ring). */
   bytesDown = 0;
   endReason?: string;
   /** Circuit the backend reports for this stream, if it knows. */
@@ -256,36 +258,30 @@ export class SocksStream {
     }
   }
 
+  /**
+   * Download: the first call splices the ring after the SOCKS reply; later ones tell TCP the ring may hold
+   * more, re-arm the data doorbell, and queue the FIN once the backend half-closed (every byte it will
+   * send is in the ring by then, so the FIN need not wait for the client's ACKs).
+   */
   private pumpDown(): void {
     const ep = this.endpoint;
     if (!ep || this.sentClientEof || this.state !== 'open') return;
-    for (;;) {
-      const room = this.session.txFifo.maxEnqueue;
-      const avail = ep.readable();
-      const n = Math.min(room, avail);
-      if (n === 0) {
-        if (avail > 0) {
-          // The client reads slowly: wait for tx fifo space.
-          this.session.wantTxSpace(Math.min(TX_SPACE_WAKEUP, this.session.txFifo.size >>> 1));
-          break;
-        }
-        if (ep.readEnded) {
-          this.sentClientEof = true;
-          this.session.shutdownWrite();
-          this.maybeFinish();
-          break;
-        }
-        if (ep.isReset) {
-          this.session.abort();
-          break;
-        }
-        if (!ep.armRead()) continue;
-        break;
-      }
-      const got = this.session.writeWith(n, this.fillFromRing);
-      if (got === 0) break; // reset between readable() and read: the next service sees it
-      this.bytesDown += got;
+    if (!this.txSource) {
+      const src = new RingTxSource(ep, this);
+      if (!this.session.spliceTx(src)) return; // the session is gone: onSessionClosed follows
+      this.txSource = src;
     }
+    // EOF before the byte count (the backend writes, then sets EOF): nothing can follow what TCP sees now.
+    if (ep.rx.isEofSet()) {
+      this.sentClientEof = true;
+      this.session.shutdownWrite();
+      this.maybeFinish();
+      return;
+    }
+    // TCP looks at the ring at the next flush; when it has sent all of it, it re-arms the data doorbell
+    // (RingTxSource.wantData).
+    if (ep.readable() > 0) this.session.txReady();
+    else ep.armRead(); // nothing yet (just opened): TCP has nothing to send, so it would not ask
   }
 
   private closeClient(): void {
@@ -302,6 +298,8 @@ export class SocksStream {
   private releaseSlot(): void {
     if (this.released || !this.endpoint) return;
     this.released = true;
+    // The slot may serve another stream next: a connection lingering in TIME-WAIT must not see its ring.
+    this.txSource?.detach();
     this.endpoint.release();
     if (this.backend) {
       this.backend.streams--;
@@ -324,5 +322,50 @@ export class SocksStream {
     this.releaseSlot();
     this.host.changed(this);
     this.host.finished(this);
+  }
+}
+
+/**
+ * The stream's toDataplane ring as a TCP tx source: TCP peeks it at offsets (retransmissions again) and
+ * skips bytes once the client ACKs them, which also rings the backend's doorbell when it waits for space.
+ */
+class RingTxSource implements TcpTxSource {
+  private detached = false;
+  /** Bytes skipped so far: the ring's read position (it starts at 0 when the slot is allocated). */
+  private consumed = 0;
+
+  constructor(private readonly ep: StreamEndpoint, private readonly stream: SocksStream) {}
+
+  get maxDequeue(): number {
+    // A reset ring's bytes are void (peek gives none): TCP stops sending; the stream aborts the session.
+    return this.detached || this.ep.isReset ? 0 : this.ep.readable();
+  }
+
+  peek(offset: number, dst: Uint8Array, dstOff: number, len: number): number {
+    if (this.detached) return 0;
+    return this.ep.peek(dst.subarray(dstOff, dstOff + len), offset);
+  }
+
+  dequeueDrop(n: number): void {
+    if (this.detached) return;
+    const k = this.ep.skip(n);
+    this.consumed += k;
+    this.stream.bytesDown += k;
+  }
+
+  wantData(known: number): boolean {
+    if (this.detached) return false;
+    this.ep.armRead();
+    return this.maxDequeue > known;
+  }
+
+  /** The ring's storage starts 8-aligned in its SharedArrayBuffer: a byte's address mod 8 is its position's. */
+  alignment(offset: number): number {
+    return (this.consumed + offset) & 7;
+  }
+
+  /** The slot goes back to the table: no more access to its ring. */
+  detach(): void {
+    this.detached = true;
   }
 }

@@ -43,7 +43,7 @@ export function formatSessions(sm: SessionMain, verbose: boolean): string {
     if (verbose) {
       lines.push(
         `  app ${s.app.name} age ${(info.ageMs / 1000).toFixed(1)}s bytes in ${info.bytesIn} out ${info.bytesOut} retransmitted ${info.retransmitted}`,
-        `  rx fifo ${info.rxFifo.used}/${info.rxFifo.size} ooo ${info.rxFifo.ooo} tx fifo ${info.txFifo.used}/${info.txFifo.size}`,
+        `  rx fifo ${info.rxFifo.used}/${info.rxFifo.size} ooo ${info.rxFifo.ooo} tx fifo ${info.txFifo.used}/${info.txFifo.size}${info.txSpliced ? ` spliced ${info.txSpliced.used}` : ''}`,
         `  snd_una ${info.sndUna} snd_nxt ${info.sndNxt} snd_wnd ${info.sndWnd} (wscale ${info.sndWscale}) rcv_nxt ${info.rcvNxt} rcv_wnd ${info.rcvWnd} (wscale ${info.rcvWscale})`,
         `  mss ${info.sndMss} cc ${info.cc} cwnd ${info.cwnd} ssthresh ${info.ssthresh} srtt ${info.srttMs.toFixed(1)}ms rttvar ${info.rttvarMs.toFixed(1)}ms rto ${info.rtoMs}ms${info.sack ? ' sack' : ''}${info.timestamps ? ' ts' : ''}${info.inRecovery ? ' recovery' : ''}`,
       );

@@ -3,6 +3,7 @@
 // next flush, which the session layer schedules.
 
 import type { TcpConnection } from '../net/tcp/connection.js';
+import type { TcpTxSource } from '../net/tcp/types.js';
 import { DequeueNotify, type SessionFifo } from './fifo.js';
 
 /** What an application gets told about its sessions. */
@@ -97,8 +98,9 @@ export class Session {
     return n;
   }
 
-  /** Queues up to `len` bytes for sending; returns how many fitted. */
+  /** Queues up to `len` bytes for sending; returns how many fitted (0 after `spliceTx`). */
   write(src: Uint8Array, off = 0, len = src.length - off): number {
+    if (this.conn.txSpliced !== null) return 0;
     const n = this.conn.txFifo.enqueue(src, off, len);
     if (n > 0) {
       this.owner.send(this.conn);
@@ -109,12 +111,32 @@ export class Session {
 
   /** Like `write`, but `fill(dst, at, n)` puts the bytes straight into the tx fifo (fifo.enqueueWith). */
   writeWith(len: number, fill: (dst: Uint8Array, at: number, n: number) => number): number {
+    if (this.conn.txSpliced !== null) return 0;
     const n = this.conn.txFifo.enqueueWith(len, fill);
     if (n > 0) {
       this.owner.send(this.conn);
       this.owner.kick();
     }
     return n;
+  }
+
+  /**
+   * From now on the transport sends `src`'s bytes after what the tx fifo holds, straight from the source
+   * (no copy into the fifo); they leave the source when the peer acknowledges them. Writes to the tx fifo
+   * are refused afterwards (they would go out of order): `write`/`writeWith` return 0. `shutdownWrite`
+   * puts the FIN after the source's bytes, so call it only once the source will grow no more. Returns
+   * false when a source is spliced already or the session is gone.
+   */
+  spliceTx(src: TcpTxSource): boolean {
+    if (this.closed || !this.conn.spliceTx(src)) return false;
+    this.txReady();
+    return true;
+  }
+
+  /** The spliced source has more bytes (or the app wants the send queue looked at): send at the next flush. */
+  txReady(): void {
+    this.owner.send(this.conn);
+    this.owner.kick();
   }
 
   /** Asks for `onTxSpace` once at least `bytes` are free in the tx fifo. */

@@ -55,7 +55,7 @@ export class TcpOutputSink implements TcpSegmentSink {
     return Math.min(gso - ETHERNET_HEADER, IP4_MAX_TOTAL, LARGE_BUFFER_DATA_SIZE) - IP4_HEADER;
   }
 
-  reserve(maxLen: number): boolean {
+  reserve(maxLen: number, align?: number): boolean {
     const pool = this.net.graph.buffers;
     if (maxLen > LARGE_BUFFER_DATA_SIZE - IP4_HEADER || maxLen > IP4_MAX_TOTAL - IP4_HEADER) return false;
     const large = maxLen > BUFFER_DATA_SIZE - IP4_HEADER;
@@ -66,7 +66,9 @@ export class TcpOutputSink implements TcpSegmentSink {
       return false;
     }
     this.bi = bi;
-    this.txOff = pool.dataStart(bi) + IP4_HEADER;
+    const at = pool.dataStart(bi) + IP4_HEADER;
+    // Start up to 7 bytes early (into the pre-data headroom) so the engine's payload copy is word-aligned.
+    this.txOff = align === undefined ? at : at - ((at - align) & 7);
     return true;
   }
 

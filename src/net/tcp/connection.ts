@@ -18,7 +18,7 @@ import { RttEstimator } from './rtt.js';
 import { SackScoreboard } from './sack-scoreboard.js';
 import { seqGe, seqGt, seqLe, seqLt } from './seq.js';
 import type { TimerOwner } from './timer-queue.js';
-import { TCP_STATE_NAMES, TcpState, type TcpAppHandler, type TcpListener, type TcpSegmentSink } from './types.js';
+import { TCP_STATE_NAMES, TcpState, type TcpAppHandler, type TcpListener, type TcpSegmentSink, type TcpTxSource } from './types.js';
 
 /** What a connection needs from its stack. */
 export interface TcpConnectionContext {
@@ -64,6 +64,11 @@ const F_WS_OK = 1 << 19; // window scaling in effect
 const F_SWS_OVERRIDE = 1 << 20; // the persist timer allows one small segment
 const F_TLP_OUT = 1 << 21; // a tail loss probe is outstanding (no ACK advanced since)
 
+/**
+ * A spliced source that ran dry is asked to signal new bytes only with less than this many segments in
+ * flight: with more, the peer's ACKs (every second segment) run output soon, and it finds them itself.
+ */
+const SOURCE_WAKE_FLIGHT_SEGMENTS = 8;
 const MAX_SACK_BLOCKS_WITH_TS = 3;
 const MAX_SACK_BLOCKS_NO_TS = 4;
 
@@ -89,6 +94,8 @@ export class TcpConnection implements TimerOwner {
   appCtx: unknown = undefined;
   readonly rxFifo: SessionFifo;
   readonly txFifo: SessionFifo;
+  /** Bytes to send after the tx fifo's (see `spliceTx`); null when the fifo is the whole send queue. */
+  private txSource: TcpTxSource | null = null;
   private readonly ctx: TcpConnectionContext;
 
   // Send sequence space (RFC 9293 §3.3.1). sndMax is the highest sequence sent (sndNxt goes back after RTO).
@@ -192,6 +199,52 @@ export class TcpConnection implements TimerOwner {
   get scoreboard(): SackScoreboard | null { return this.sb; }
   /** Bytes sent and not yet acknowledged. */
   get flightSize(): number { return (this.sndMax - this.sndUna) >>> 0; }
+  /** The spliced tx source, if any. */
+  get txSpliced(): TcpTxSource | null { return this.txSource; }
+
+  /** Send queue length: the tx fifo's bytes, then the spliced source's (sent-unacknowledged ones included). */
+  private get txQueued(): number {
+    const src = this.txSource;
+    const n = src === null ? this.txFifo.maxDequeue : this.txFifo.maxDequeue + src.maxDequeue;
+    if (!(this.flags & F_FIN_SENT)) return n;
+    // Nothing goes after our FIN, even if the queue grew since (a source that kept filling).
+    const upToFin = (this.finSeq - this.sndUna) | 0;
+    return upToFin < n ? Math.max(0, upToFin) : n;
+  }
+
+  /**
+   * Sends `src`'s bytes after everything in the tx fifo; the app must not write the fifo afterwards (its
+   * bytes would go out of order) and tells the stack through `send` when the source has more. The source
+   * stays attached until the connection is released. Returns false when a source is attached already.
+   */
+  spliceTx(src: TcpTxSource): boolean {
+    if (this.txSource !== null || (this.flags & F_RELEASED)) return false;
+    this.txSource = src;
+    return true;
+  }
+
+  /**
+   * Where the segment should start (mod 8) for its copy from a spliced source to be word-aligned: the
+   * source's bytes land at txOff + hl + (the fifo's part of the segment). Undefined when no source is involved.
+   */
+  private payloadAlignment(off: number, hl: number): number | undefined {
+    const src = this.txSource;
+    if (src === null || src.alignment === undefined) return undefined;
+    const fifoBytes = this.txFifo.maxDequeue;
+    const fifoPart = off < fifoBytes ? fifoBytes - off : 0;
+    return (src.alignment(off < fifoBytes ? 0 : off - fifoBytes) - fifoPart - hl) & 7;
+  }
+
+  /** Copies `len` bytes of the send queue starting at `off` (fifo, then source) to dst; returns bytes copied. */
+  private peekTx(off: number, dst: Uint8Array, at: number, len: number): number {
+    const fifo = this.txFifo;
+    const fifoBytes = fifo.maxDequeue;
+    let n = 0;
+    if (off < fifoBytes) n = fifo.peek(off, dst, at, Math.min(len, fifoBytes - off));
+    const src = this.txSource;
+    if (n < len && src !== null) n += src.peek(off + n - fifoBytes, dst, at + n, len - n);
+    return n;
+  }
 
   private count(c: number, n = 1): void { this.ctx.counters[c] += n; }
 
@@ -641,6 +694,7 @@ export class TcpConnection implements TimerOwner {
 
     const flightBefore = (this.sndMax - this.sndUna) >>> 0;
     const fifoBytes = this.txFifo.maxDequeue;
+    const srcBytes = this.txSource !== null ? this.txSource.maxDequeue : 0;
     this.sndUna = ack;
     if (seqLt(this.sndNxt, ack)) this.sndNxt = ack;
     if (this.sb !== null && this.sbBase !== ack) {
@@ -648,8 +702,10 @@ export class TcpConnection implements TimerOwner {
       if (adv > 0) this.sb.advance(adv);
       this.sbBase = ack;
     }
-    // Acknowledged data leaves the tx fifo (a FIN occupies one sequence number but no fifo byte).
-    this.txFifo.dequeueDrop(Math.min(acked, fifoBytes));
+    // Acknowledged data leaves the tx fifo, then the spliced source (a FIN occupies one sequence number but
+    // no byte of either).
+    if (fifoBytes > 0) this.txFifo.dequeueDrop(Math.min(acked, fifoBytes));
+    if (acked > fifoBytes && srcBytes > 0) this.txSource!.dequeueDrop(Math.min(acked - fifoBytes, srcBytes));
 
     if (this.flags & F_RECOVERY) {
       if (seqGe(ack, this.recover)) {
@@ -931,7 +987,7 @@ export class TcpConnection implements TimerOwner {
     this.count(TcpCounter.TailLossProbes);
     this.flags |= F_TLP_OUT;
     const off = (this.sndMax - this.sndUna) >>> 0;
-    const fifoBytes = this.txFifo.maxDequeue;
+    const fifoBytes = this.txQueued;
     const avail = fifoBytes - off;
     if (avail > 0 && this.sndWnd > off) {
       const len = Math.min(avail, this.sndMss, this.sndWnd - off);
@@ -1032,9 +1088,22 @@ export class TcpConnection implements TimerOwner {
       const limited = !(this.flags & F_RECOVERY) && this.dupAcks > 0 && this.dupAcks < 3 ? this.dupAcks * this.sndMss : 0;
       while (this.sendNew(now, ((this.sndNxt - this.sndUna) >>> 0) - limited)) sent = true;
     }
+    if (this.txSource !== null) this.sourceDrained();
     if ((this.flags & F_ACK_NOW) && !sent) this.emit(TcpFlag.ACK, this.sndMax, 0, 0, now);
     this.armPersist(now);
     this.ctx.schedule(this);
+  }
+
+  /**
+   * Everything the spliced source had is sent: unless enough is in flight that ACKs will run output again
+   * soon, ask the source to signal new bytes (if some came meanwhile, look again at the next flush).
+   */
+  private sourceDrained(): void {
+    const src = this.txSource!;
+    if (src.wantData === undefined || (this.flags & F_FIN_PENDING)) return;
+    if (((this.sndNxt - this.sndUna) >>> 0) < this.txQueued) return; // window-limited: ACKs drive output
+    if (((this.sndMax - this.sndUna) >>> 0) >= SOURCE_WAKE_FLIGHT_SEGMENTS * this.sndMss) return;
+    if (src.wantData(src.maxDequeue)) this.ctx.markPending(this);
   }
 
   /** RFC 6675-style: retransmit holes below the highest SACK, then new data, while pipe < cwnd. */
@@ -1046,7 +1115,7 @@ export class TcpConnection implements TimerOwner {
     const lim = Math.min(rxtOff, high);
     const pipe = (((this.sndMax - this.sndUna) >>> 0) - high) + (lim - sb.sackedIn(0, lim));
     if (this.cc.cwnd - pipe < mss) return false;
-    const fifoBytes = this.txFifo.maxDequeue;
+    const fifoBytes = this.txQueued;
     const hole = sb.nextHole(rxtOff);
     if (hole >= 0 && hole < fifoBytes) {
       const len = Math.min(mss, sb.holeEnd - hole, fifoBytes - hole);
@@ -1067,9 +1136,9 @@ export class TcpConnection implements TimerOwner {
     if (this.state !== TcpState.Established && this.state !== TcpState.CloseWait && this.state !== TcpState.FinWait1
       && this.state !== TcpState.Closing && this.state !== TcpState.LastAck) return false;
     const off = (this.sndNxt - this.sndUna) >>> 0;
-    const fifoBytes = this.txFifo.maxDequeue;
+    const fifoBytes = this.txQueued;
     const avail = fifoBytes - off;
-    if (avail < 0) return false; // FIN already in flight
+    if (avail < 0) return false; // FIN already in flight (or a spliced source went void)
     const finWanted = (this.flags & F_FIN_PENDING) !== 0;
     const mss = this.sndMss;
     const rwnd = this.sndWnd - off;
@@ -1091,7 +1160,8 @@ export class TcpConnection implements TimerOwner {
     }
     this.flags &= ~F_SWS_OVERRIDE;
     const fin = finWanted && len === avail ? TcpFlag.FIN : 0;
-    return this.emitData(this.sndNxt, off, len, fin | (len === avail ? TcpFlag.PSH : 0), now) >= 0;
+    // Nothing sent of a non-empty segment: the spliced source went void; the app aborts, stop here.
+    return this.emitData(this.sndNxt, off, len, fin | (len === avail ? TcpFlag.PSH : 0), now) > 0;
   }
 
   /**
@@ -1107,7 +1177,7 @@ export class TcpConnection implements TimerOwner {
 
   /** Resend the segment at SND.UNA (fast retransmit, NewReno partial ACK). */
   private retransmitFirst(now: number): void {
-    const fifoBytes = this.txFifo.maxDequeue;
+    const fifoBytes = this.txQueued;
     const outstandingData = Math.min(fifoBytes, (this.sndMax - this.sndUna) >>> 0);
     const len = Math.min(this.sndMss, outstandingData);
     const finOnly = len === 0 && (this.flags & F_FIN_SENT) !== 0 && this.sndUna === this.finSeq;
@@ -1149,7 +1219,7 @@ export class TcpConnection implements TimerOwner {
 
   private armPersist(now: number): void {
     // Data waiting, nothing in flight, and a window too small for it: probe (RFC 9293 §3.8.6.1).
-    if (this.sndMax === this.sndUna && this.persistAt === Infinity && this.txFifo.maxDequeue > 0
+    if (this.sndMax === this.sndUna && this.persistAt === Infinity && this.txQueued > 0
       && this.state >= TcpState.Established && this.state !== TcpState.TimeWait) {
       this.persistAt = now + Math.min(this.ctx.config.maxRtoMs, this.rtt.rto * 2 ** this.persistShift);
     }
@@ -1215,17 +1285,27 @@ export class TcpConnection implements TimerOwner {
     }
     const hl = TCP_HEADER_LEN + optLen;
     const sink = ctx.sink;
-    if (len > segMss && !sink.reserve(hl + len)) {
+    const align = len > 0 ? this.payloadAlignment(off, hl) : undefined;
+    if (len > segMss && !sink.reserve(hl + len, align)) {
       // No large buffer: one MSS-sized segment instead (the rest follows in this output pass).
       len = segMss;
       flags &= ~TcpFlag.FIN;
     }
-    const total = hl + len;
-    if (len <= segMss && !sink.reserve(total)) {
+    if (len <= segMss && !sink.reserve(hl + len, align)) {
       this.count(TcpCounter.TxNoBuffer);
       return -1;
     }
     const buf = sink.txBuf, base = sink.txOff;
+    if (len > 0) {
+      const got = this.peekTx(off, buf, base + hl, len);
+      if (got < len) {
+        // A spliced source went void (reset) under us: send what we have; the app aborts the connection.
+        this.count(TcpCounter.TxSourceShort);
+        len = got;
+        flags &= ~TcpFlag.FIN;
+      }
+    }
+    const total = hl + len;
     const v = ctx.txView;
     v.bindForWrite(buf, base, total);
     v.srcPort = this.localPort;
@@ -1239,7 +1319,6 @@ export class TcpConnection implements TimerOwner {
     v.checksum = 0;
     v.urgent = 0;
     if (optLen > 0) writeTcpOptions(buf, base + TCP_HEADER_LEN, o);
-    if (len > 0) this.txFifo.peek(off, buf, base + hl, len);
     if (cfg.fillChecksum) v.fillChecksum(this.localIp, this.remoteIp);
     if (len > segMss) {
       sink.commit(this.localIp, this.remoteIp, total, segMss);
@@ -1351,6 +1430,8 @@ export class TcpConnection implements TimerOwner {
     // Nobody reads these any more: their rings go back to the thread's pool.
     this.rxFifo.discard();
     this.txFifo.discard();
+    // The source's bytes belong to its owner (its own close/reset path disposes of them).
+    this.txSource = null;
   }
 
   /** Per-connection details for `show session verbose`. */
@@ -1366,6 +1447,7 @@ export class TcpConnection implements TimerOwner {
       timestamps: this.timestampsEnabled, sack: this.sackEnabled, inRecovery: this.inRecovery,
       rxFifo: { size: this.rxFifo.size, used: this.rxFifo.maxDequeue, ooo: this.rxFifo.oooSegmentCount },
       txFifo: { size: this.txFifo.size, used: this.txFifo.maxDequeue },
+      ...(this.txSource !== null ? { txSpliced: { used: this.txSource.maxDequeue } } : {}),
       bytesIn: this.bytesIn, bytesOut: this.bytesOut, retransmitted: this.retransmitted,
     };
   }
@@ -1382,6 +1464,8 @@ export interface TcpConnectionInfo {
   timestamps: boolean; sack: boolean; inRecovery: boolean;
   rxFifo: { size: number; used: number; ooo: number };
   txFifo: { size: number; used: number };
+  /** Bytes queued in a spliced tx source (sent-unacknowledged ones included), when one is attached. */
+  txSpliced?: { used: number };
   bytesIn: number; bytesOut: number; retransmitted: number;
 }
 

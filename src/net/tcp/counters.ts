@@ -61,6 +61,7 @@ const DEFS = [
   ['tail-loss-probes', 'Tail loss probes sent (RFC 8985)', 'info'],
   ['jumbo-stale', 'GSO frame overwritten before TCP read it', 'error'],
   ['tso-segments-out', 'Super-segments sent with TSO (each counted as its MSS-sized segments in segments-out)', 'info'],
+  ['tx-source-short', 'Spliced tx source gave fewer bytes than queued (reset under a send)', 'warn'],
 ] as const satisfies ReadonlyArray<readonly [string, string, 'error' | 'warn' | 'info']>;
 
 export const TCP_COUNTER_DESCS: readonly ErrorCounterDesc[] = DEFS.map(([name, description, severity]) => ({ name, description, severity }));
@@ -75,7 +76,7 @@ export const TcpCounter = {
   Retransmits: 32, FastRetransmits: 33, RtoTimeouts: 34, PersistProbes: 35, DelayedAcks: 36, WindowUpdates: 37,
   ActiveOpens: 38, PassiveOpens: 39, Established: 40, ConnectFailed: 41, ResetsIn: 42, ResetsOut: 43, Closed: 44,
   SynCookiesSent: 45, SynCookiesOk: 46, TimeWaitRecycled: 47, ChallengeAcks: 48, LostRetransmits: 49, TailLossProbes: 50, JumboStale: 51,
-  TsoSegmentsOut: 52,
+  TsoSegmentsOut: 52, TxSourceShort: 53,
 } as const;
 export type TcpCounterId = (typeof TcpCounter)[keyof typeof TcpCounter];
 

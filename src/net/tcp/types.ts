@@ -59,7 +59,12 @@ export interface TcpAppHandler {
 export interface TcpSegmentSink {
   txBuf: Uint8Array;
   txOff: number;
-  reserve(maxLen: number): boolean;
+  /**
+   * `align` (0..7), when given: the engine would like txOff ≡ align (mod 8), so that its payload copy
+   * has the alignment of its source (V8 copies out of a SharedArrayBuffer word by word only when source and
+   * destination share their address mod 8, byte by byte otherwise). Only a hint.
+   */
+  reserve(maxLen: number, align?: number): boolean;
   commit(srcIp: number, dstIp: number, len: number, gsoSize?: number): void;
   tsoMaxSegment?(localIp: number, remoteIp: number): number;
 }
@@ -88,4 +93,30 @@ export interface TcpListener {
   accepted: number;
   synCookiesSent: number;
   synBacklogFull: number;
+}
+
+/**
+ * More bytes to send after the tx fifo (a splice): the connection's send queue is the tx fifo followed by
+ * this source. Bytes stay in the source until the peer acknowledges them (retransmissions peek again), so
+ * the source is the only copy of its bytes. Offsets are relative to the source's first unacknowledged byte.
+ */
+export interface TcpTxSource {
+  /** Bytes available to send (including those sent and not yet acknowledged); 0 once the source is void (reset). */
+  readonly maxDequeue: number;
+  /**
+   * Copies `len` bytes starting `offset` bytes into the source to dst[dstOff..]; returns how many it copied
+   * (less than `len` only when the source became void meanwhile).
+   */
+  peek(offset: number, dst: Uint8Array, dstOff: number, len: number): number;
+  /** The peer acknowledged the first `n` bytes: they leave the source. */
+  dequeueDrop(n: number): void;
+  /**
+   * The connection has sent every byte it knows of (`known` = maxDequeue when it looked) and too little is in
+   * flight for ACKs to bring it back soon: ask the producer to signal new bytes (the app then calls the
+   * stack's `send`). Returns true when more than `known` bytes are there already (the connection looks again).
+   * Without it, the app must signal every addition.
+   */
+  wantData?(known: number): boolean;
+  /** Address mod 8 of the byte at `offset` in the source's storage, if it has a preference (see reserve's `align`). */
+  alignment?(offset: number): number;
 }
