@@ -5,7 +5,8 @@
  * receiver/sender silly-window avoidance.
  *
  * The connection never reads a clock or owns I/O: the stack hands it parsed segments with `now`, and it writes
- * segments through the stack's sink. Payload moves between packet buffers and the fifos by a single copy.
+ * segments through the stack's sink. Payload moves between packet buffers and the fifos (or a spliced tx source,
+ * see `spliceTx`) by a single copy.
  */
 import { DequeueNotify, SessionFifo } from '../../session/fifo.js';
 import { TCP_HEADER_LEN, TCP_MAX_HEADER_LEN, TcpFlag, tcpOptionsLength, writeTcpOptions, type TcpOptions, type TcpView } from '../wire/tcp.js';
