@@ -25,6 +25,33 @@ export const RingFlag = {
   RESET: 2,
 } as const;
 
+/**
+ * V8 copies into or out of shared memory word by word only when both ends have the same address mod 8;
+ * otherwise byte by byte, about 7× slower. Copies whose ends disagree go through this private buffer,
+ * placed to agree with the shared end: the private-to-private half is a plain memcpy.
+ */
+const STAGE = new Uint8Array(64 * 1024 + 8);
+/** Below this, a byte-by-byte copy costs less than a second pass. */
+const STAGE_MIN = 256;
+
+/** dst.set(src.subarray(srcOff, srcOff + n), dstOff), aligned with the shared side through STAGE if need be. */
+function copyBytes(dst: Uint8Array, dstOff: number, src: Uint8Array, srcOff: number, n: number, dstShared: boolean): void {
+  const dstAt = dst.byteOffset + dstOff, srcAt = src.byteOffset + srcOff;
+  if (n < STAGE_MIN || ((dstAt - srcAt) & 7) === 0) {
+    dst.set(src.subarray(srcOff, srcOff + n), dstOff);
+    return;
+  }
+  for (let done = 0; done < n; ) {
+    // STAGE[s] agrees mod 8 with the shared end of this chunk.
+    const s = ((dstShared ? dstAt : srcAt) + done) & 7;
+    const k = Math.min(n - done, STAGE.length - 8);
+    const stage = STAGE.subarray(s, s + k);
+    stage.set(src.subarray(srcOff + done, srcOff + done + k));
+    dst.set(stage, dstOff + done);
+    done += k;
+  }
+}
+
 export function isPowerOfTwo(n: number): boolean {
   return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
 }
@@ -104,8 +131,8 @@ export class ByteRing {
     if (n <= 0) return 0;
     const at = tail & this.mask;
     const first = Math.min(n, this.capacity - at);
-    this.data.set(src.subarray(0, first), at);
-    if (n > first) this.data.set(src.subarray(first, n), 0);
+    copyBytes(this.data, at, src, 0, first, true);
+    if (n > first) copyBytes(this.data, 0, src, first, n - first, true);
     Atomics.store(this.hdr, W_TAIL, (tail + n) | 0);
     return n;
   }
@@ -144,8 +171,8 @@ export class ByteRing {
     const n = Math.min(dst.length, used - offset);
     const at = (head + offset) & this.mask;
     const first = Math.min(n, this.capacity - at);
-    dst.set(this.data.subarray(at, at + first), 0);
-    if (n > first) dst.set(this.data.subarray(0, n - first), first);
+    copyBytes(dst, 0, this.data, at, first, false);
+    if (n > first) copyBytes(dst, first, this.data, 0, n - first, false);
     return n;
   }
 
