@@ -2,10 +2,14 @@
 // socket into the ring's free space and writes the ring's queued bytes to the socket, with no JS buffer,
 // copy or stream machinery in between. Each call covers up to two spans of one buffer (a ring's free or
 // used space wraps once) in one readv/sendmsg. Data-path results are numbers, never exceptions:
-// bytes moved, 0 for end of stream (reads), or -errno.
+// bytes moved, 0 for end of stream (reads), or -errno. The direct backend also opens its connections here,
+// so a stream's socket never passes through node:net.
 #include <napi.h>
 #include "errno_error.h"
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -131,6 +135,68 @@ Napi::Value SocketError(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), err);
 }
 
+// tcpConnect(addr: string, port): a non-blocking TCP connection to a numeric IPv4 or IPv6 address, with
+// TCP_NODELAY (a proxy forwards what it has at once). Returns the descriptor, connecting (writable when done;
+// SO_ERROR then says how it went), or -errno. Names are resolved by the caller.
+Napi::Value TcpConnect(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t port;
+  if (!info[0].IsString() || !IntArg(info, 1, &port) || port < 0 || port > 65535) return ThrowType(env, "tcpConnect(addr: string, port: number)");
+  std::string addr = info[0].As<Napi::String>().Utf8Value();
+  sockaddr_storage ss{};
+  socklen_t len;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
+  if (inet_pton(AF_INET, addr.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(port));
+    len = sizeof *v4;
+  } else if (inet_pton(AF_INET6, addr.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(port));
+    len = sizeof *v6;
+  } else {
+    return ThrowType(env, "tcpConnect: not a numeric IPv4 or IPv6 address");
+  }
+  int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Napi::Number::New(env, -errno);
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&ss), len) < 0 && errno != EINPROGRESS) {
+    int e = errno;
+    close(fd);
+    return Napi::Number::New(env, -e);
+  }
+  return Napi::Number::New(env, fd);
+}
+
+// localAddress(fd): { family: 4 | 6, addr, port } of a connected socket, or null.
+Napi::Value LocalAddress(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = FdArg(info);
+  if (fd < 0) return env.Undefined();
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) < 0) return env.Null();
+  char text[INET6_ADDRSTRLEN] = {0};
+  Napi::Object o = Napi::Object::New(env);
+  if (ss.ss_family == AF_INET) {
+    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+    inet_ntop(AF_INET, &a->sin_addr, text, sizeof text);
+    o.Set("family", 4);
+    o.Set("port", ntohs(a->sin_port));
+  } else if (ss.ss_family == AF_INET6) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    inet_ntop(AF_INET6, &a->sin6_addr, text, sizeof text);
+    o.Set("family", 6);
+    o.Set("port", ntohs(a->sin6_port));
+  } else {
+    return env.Null();
+  }
+  o.Set("addr", text);
+  return o;
+}
+
 }  // namespace
 
 Napi::Object InitStreamFd(Napi::Env env, Napi::Object exports) {
@@ -140,5 +206,7 @@ Napi::Object InitStreamFd(Napi::Env env, Napi::Object exports) {
   exports.Set("shutdownWrite", Napi::Function::New(env, ShutdownWrite));
   exports.Set("closeStream", Napi::Function::New(env, CloseStream));
   exports.Set("socketError", Napi::Function::New(env, SocketError));
+  exports.Set("tcpConnect", Napi::Function::New(env, TcpConnect));
+  exports.Set("localAddress", Napi::Function::New(env, LocalAddress));
   return exports;
 }

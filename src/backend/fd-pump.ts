@@ -39,18 +39,24 @@ export class FdPump {
 
   /**
    * `head`: bytes already taken off the connection (a handshake's leftover, what node:net had buffered) that
-   * go into the ring before anything read from `fd`. `onDone(reason)` runs once, after the descriptor is
-   * closed and the backend released the slot.
+   * go into the ring before anything read from `fd`. `watch`: the fd's watch if the opener had one (it is
+   * taken over). `onDone(reason)` runs once, after the descriptor is closed and the backend released the slot.
    */
   constructor(
     private readonly ep: StreamEndpoint,
     private readonly fd: number,
     private readonly onDone: (reason: number) => void,
     private head?: Uint8Array,
-  ) {}
+    watch?: FdWatcher,
+  ) {
+    this.watch = watch;
+  }
 
   start(): void {
-    this.watch = watchFd(this.fd, this.onReady, 0);
+    if (this.watch) {
+      this.watch.setCallback(this.onReady);
+      this.events = -1; // unknown: the first settle() sets it
+    } else this.watch = watchFd(this.fd, this.onReady, 0);
     this.fromSocket();
     this.toSocket();
     this.settle();

@@ -14,23 +14,37 @@ import { decodeRequest, encodeEvent } from './control-codec.js';
 import { ControlChannel } from './control-ring.js';
 import { isBackendRequest, type BackendEvent, type BackendRequest, type BackendWorkerData, type ResolveAnswer, type StreamTarget } from './interface.js';
 import { RingTable } from './ring-table.js';
-import { detachSocket } from './detach-socket.js';
+import { loadNative } from '../native/binding.js';
+import type { FdWatcher } from '../native/fd-watch.js';
+import { detachSocket, type DetachedSocket } from './detach-socket.js';
 import { FdPump } from './fd-pump.js';
 
 export type OpenRequest = Extract<BackendRequest, { type: 'open' }>;
 export type ResolveRequest = Extract<BackendRequest, { type: 'resolve' }>;
 
 export type SocketOpenResult =
-  | {
+  | ({
       readonly ok: true;
-      /** Connected and ready to carry the stream's bytes. */
-      readonly socket: Socket;
       readonly bound?: StreamTarget | undefined;
       readonly sourcePort?: number | undefined;
       /** Stream bytes that arrived with the handshake. */
       readonly early?: Uint8Array | undefined;
-    }
+    } & (
+      /** Connected through node:net (its descriptor is taken over: detach-socket.ts). */
+      | { readonly socket: Socket }
+      /** A connected descriptor of the backend's own, with the watch that saw it connect. */
+      | { readonly fd: number; readonly watch: FdWatcher }
+    ))
   | { readonly ok: false; readonly reason: number; readonly onionCode?: number | undefined };
+
+/** Gives up a connected stream socket nobody will use (aborted or timed out while opening). */
+function dropOpened(r: Extract<SocketOpenResult, { ok: true }>): void {
+  if ('socket' in r) r.socket.destroy();
+  else {
+    r.watch.stop();
+    loadNative().closeStream(r.fd, true);
+  }
+}
 
 /** How an open or resolve learns it was given up (timeout, abort, shutdown). */
 export class Cancellation {
@@ -165,7 +179,6 @@ async function serve<C>(spec: SocketBackendSpec<C>, data: BackendWorkerData<C>, 
   const openTimeoutMs = spec.openTimeoutMs(config);
   const table = RingTable.attach(data.table);
   if (data.dataplaneEventFd !== undefined) {
-    const { loadNative } = await import('../native/binding.js');
     const native = loadNative();
     const fd = data.dataplaneEventFd;
     table.doorbell('dataplane').setWakeHook(() => native.eventfdSignal(fd));
@@ -208,7 +221,7 @@ async function serve<C>(spec: SocketBackendSpec<C>, data: BackendWorkerData<C>, 
     deadlines.add(s, performance.now() + openTimeoutMs);
     const r = await spec.open(config, m, s).catch(openFailed);
     if (s.cancelled) {
-      if (r.ok) r.socket.destroy(); // aborted or timed out meanwhile
+      if (r.ok) dropOpened(r); // aborted or timed out meanwhile
       return;
     }
     if (!r.ok) {
@@ -216,9 +229,9 @@ async function serve<C>(spec: SocketBackendSpec<C>, data: BackendWorkerData<C>, 
       return;
     }
     // From here the stream's bytes move in place between the kernel socket and the rings.
-    const detached = detachSocket(r.socket);
+    const detached: DetachedSocket | undefined = 'socket' in r ? detachSocket(r.socket) : { fd: r.fd, buffered: undefined };
     if (!detached) {
-      r.socket.destroy();
+      dropOpened(r);
       fail(s, StreamEndReason.INTERNAL);
       return;
     }
@@ -229,7 +242,7 @@ async function serve<C>(spec: SocketBackendSpec<C>, data: BackendWorkerData<C>, 
     s.pump = new FdPump(ep, detached.fd, (reason) => {
       forget(s);
       post({ type: 'closed', id: s.id, reason });
-    }, head);
+    }, head, 'fd' in r ? r.watch : undefined);
     s.pump.start();
   };
 

@@ -155,6 +155,10 @@ export interface NativeBinding {
   closeStream(fd: number, reset: boolean): number;
   /** The pending SO_ERROR (read and cleared), 0 when none. */
   socketError(fd: number): number;
+  /** A non-blocking TCP connect (TCP_NODELAY) to a numeric address: the descriptor (writable once done), or -errno. */
+  tcpConnect(addr: string, port: number): number;
+  /** getsockname of a TCP socket, or null. */
+  localAddress(fd: number): { family: 4 | 6; addr: string; port: number } | null;
   ifQuery(name: string, netns?: string): NativeInterfaceInfo;
   ifSetUp(name: string, up: boolean, netns?: string): void;
   FdWatch: new (fd: number, callback: (status: number, events: number) => void, events?: number) => NativeFdWatch;

@@ -18,6 +18,8 @@ export interface FdWatcher {
   setKeepAlive(keep: boolean): void;
   /** Polls for this FdEvent mask from now on (0: none until the next call); libuv status, 0 or negative. */
   setEvents(mask: number): number;
+  /** Who is called from now on: one watch can serve a connect, then the stream that follows it. */
+  setCallback(cb: (status: number, events: number) => void): void;
 }
 
 /**
@@ -27,7 +29,8 @@ export interface FdWatcher {
  */
 export function watchFd(fd: number, cb: (status: number, events: number) => void, events: number = FdEvent.READABLE): FdWatcher {
   const native = loadNative();
-  const w: NativeFdWatch = new native.FdWatch(fd, cb, events);
+  let current = cb;
+  const w: NativeFdWatch = new native.FdWatch(fd, (status: number, ev: number) => current(status, ev), events);
   return {
     get active() {
       return w.active;
@@ -36,5 +39,8 @@ export function watchFd(fd: number, cb: (status: number, events: number) => void
     restart: () => w.restart(),
     setKeepAlive: (keep) => (keep ? w.ref() : w.unref()),
     setEvents: (mask) => w.setEvents(mask),
+    setCallback: (next) => {
+      current = next;
+    },
   };
 }

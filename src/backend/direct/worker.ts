@@ -1,34 +1,70 @@
-// The direct backend worker: plain node:net connections from this host (NOT anonymous), bytes moved
-// between kernel sockets and the shared rings. Started by startDirectBackend(); refuses to run unless
-// its config carries the acknowledgement in config.ts.
+// The direct backend worker: plain TCP connections from this host (NOT anonymous), bytes moved between
+// kernel sockets and the shared rings. Started by startDirectBackend(); refuses to run unless its config
+// carries the acknowledgement in config.ts. Connections are opened by the shim (numeric address, after a
+// name lookup here), so a stream's socket is the ring pump's from its first byte.
 import { promises as dns } from 'node:dns';
-import { connect } from 'node:net';
+import { constants } from 'node:os';
+import { isIP } from 'node:net';
+import { loadNative } from '../../native/binding.js';
+import { FdEvent, watchFd } from '../../native/fd-watch.js';
 import { errnoToEndReason } from '../errno-reason.js';
 import type { ResolveAnswer, StreamTarget } from '../interface.js';
-import { runSocketBackendWorker, type SocketOpenResult } from '../socket-worker.js';
+import { runSocketBackendWorker, type Cancellation, type SocketOpenResult } from '../socket-worker.js';
 import { directConfigProblem, type DirectBackendConfig } from './config.js';
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
+const errnoNames: string[] = [];
+for (const [name, n] of Object.entries(constants.errno)) errnoNames[n] ??= name;
+const failed = (errno: number): SocketOpenResult => ({ ok: false, reason: errnoToEndReason(errnoNames[errno]) });
+
+/** The address to connect to: the target's own, or what the system resolver says its name is. */
+async function addressOf(t: StreamTarget): Promise<string | { error: string }> {
+  if (t.kind !== 'host') return t.addr;
+  if (isIP(t.host)) return t.host;
+  try {
+    return (await dns.lookup(t.host)).address;
+  } catch (e) {
+    return { error: (e as NodeJS.ErrnoException).code ?? 'ENOTFOUND' };
+  }
+}
+
+async function open(t: StreamTarget, cancel: Cancellation): Promise<SocketOpenResult> {
+  const addr = await addressOf(t);
+  if (typeof addr !== 'string') return { ok: false, reason: errnoToEndReason(addr.error) };
+  if (cancel.cancelled) return { ok: false, reason: errnoToEndReason('ECANCELED') };
+  const native = loadNative();
+  const fd = native.tcpConnect(addr, t.port);
+  if (fd < 0) return failed(-fd);
+  return new Promise<SocketOpenResult>((resolve) => {
+    // Writable once the connect finished; SO_ERROR says whether it worked. The stream's pump takes the watch
+    // over (and sets what it polls for) before the loop turns again.
+    let settled = false;
+    const watch = watchFd(fd, () => {
+      if (settled) return;
+      settled = true;
+      const err = native.socketError(fd);
+      if (err !== 0) {
+        watch.stop();
+        native.closeStream(fd, false);
+        return resolve(failed(err));
+      }
+      cancel.onCancel(() => undefined); // from here the stream's pump owns the descriptor
+      const local = native.localAddress(fd);
+      const bound: StreamTarget | undefined = local ? { kind: local.family === 6 ? 'ipv6' : 'ipv4', addr: local.addr, port: local.port } : undefined;
+      resolve({ ok: true, fd, watch, bound });
+    }, FdEvent.WRITABLE);
+    cancel.onCancel(() => {
+      watch.stop();
+      native.closeStream(fd, true);
+    });
+  });
+}
+
 runSocketBackendWorker<DirectBackendConfig>({
   configProblem: directConfigProblem,
   openTimeoutMs: (c) => c.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-  open: (_c, m, cancel) =>
-    new Promise<SocketOpenResult>((resolve) => {
-      const t = m.target;
-      const socket = connect({ host: t.kind === 'host' ? t.host : t.addr, port: t.port, allowHalfOpen: true, noDelay: true });
-      cancel.onCancel(() => socket.destroy());
-      const onError = (err: NodeJS.ErrnoException): void => resolve({ ok: false, reason: errnoToEndReason(err.code) });
-      socket.once('error', onError);
-      socket.once('connect', () => {
-        socket.off('error', onError);
-        const bound: StreamTarget | undefined =
-          socket.localAddress && socket.localPort !== undefined
-            ? { kind: socket.localFamily === 'IPv6' ? 'ipv6' : 'ipv4', addr: socket.localAddress, port: socket.localPort }
-            : undefined;
-        resolve({ ok: true, socket, bound });
-      });
-    }),
+  open: (_c, m, cancel) => open(m.target, cancel),
   resolve: async (_c, m): Promise<ResolveAnswer> => {
     try {
       if (m.mode === 'forward') {

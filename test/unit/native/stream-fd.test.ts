@@ -1,6 +1,6 @@
-// The shim's in-place stream socket I/O (readSpans/writeSpans into shared memory, dupFd, shutdownWrite,
-// closeStream with reset) and FdWatch event masks, against kernel TCP on 127.0.0.1, with a node:net socket
-// handed over by detachSocket.
+// The shim's stream sockets (tcpConnect, readSpans/writeSpans in place in shared memory, dupFd,
+// shutdownWrite, closeStream with reset) and FdWatch event masks, against kernel TCP on 127.0.0.1, with
+// node:net sockets handed over by detachSocket.
 import { constants } from 'node:os';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -119,6 +119,47 @@ describe('stream socket I/O in place (native shim)', () => {
     } finally {
       native.closeStream(d2.fd, false);
     }
+  });
+
+  it('tcpConnect: connects without blocking (writable, SO_ERROR 0, local address), reports a refusal through SO_ERROR', async () => {
+    const server = createServer((s) => s.end('hi'));
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const fd = native.tcpConnect('127.0.0.1', port);
+    expect(fd).toBeGreaterThan(2);
+    try {
+      expect(await ready(fd, FdEvent.WRITABLE)).toBe(FdEvent.WRITABLE);
+      expect(native.socketError(fd)).toBe(0);
+      const local = native.localAddress(fd);
+      expect(local?.family).toBe(4);
+      expect(local?.addr).toBe('127.0.0.1');
+      expect(local?.port).toBeGreaterThan(0);
+      await ready(fd, FdEvent.READABLE);
+      const sab = new Uint8Array(new SharedArrayBuffer(8));
+      expect(native.readSpans(fd, sab, 0, 8, 0, 0)).toBe(2);
+      expect(Buffer.from(sab.subarray(0, 2)).toString()).toBe('hi');
+    } finally {
+      native.closeStream(fd, false);
+    }
+    // Nothing listens on the port once the server is closed: the refusal arrives as SO_ERROR.
+    await new Promise<void>((r) => server.close(() => r()));
+    servers.splice(servers.indexOf(server), 1);
+    const refused = native.tcpConnect('127.0.0.1', port);
+    try {
+      if (refused >= 0) {
+        await new Promise<void>((r) => {
+          const w = watchFd(refused, () => {
+            w.stop();
+            r();
+          }, FdEvent.WRITABLE);
+        });
+        expect(native.socketError(refused)).toBe(constants.errno.ECONNREFUSED);
+      } else expect(refused).toBe(-constants.errno.ECONNREFUSED);
+    } finally {
+      if (refused >= 0) native.closeStream(refused, false);
+    }
+    expect(() => native.tcpConnect('localhost', 80)).toThrow(TypeError); // names are resolved by the caller
   });
 
   it('setEvents changes what a watch reports; bad spans are argument errors', async () => {
