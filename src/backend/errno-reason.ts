@@ -1,6 +1,15 @@
 // Socket error codes -> Tor stream END reasons, so every backend reports failures in one vocabulary
 // (the same grouping C tor's exit side uses for errno values).
+import { constants } from 'node:os';
 import { StreamEndReason } from '../socks/codes.js';
+
+const errnoNames: string[] = [];
+for (const [name, n] of Object.entries(constants.errno)) errnoNames[n] ??= name;
+
+/** The same mapping for a numeric errno (the shim's -errno results). */
+export function errnoNumberToEndReason(errno: number): number {
+  return errnoToEndReason(errnoNames[errno]);
+}
 
 export function errnoToEndReason(code: string | undefined): number {
   switch (code) {

@@ -8,16 +8,13 @@ import { constants } from 'node:os';
 import { loadNative, type NativeBinding } from '../native/binding.js';
 import { FdEvent, watchFd, type FdWatcher } from '../native/fd-watch.js';
 import { StreamEndReason } from '../socks/codes.js';
-import { errnoToEndReason } from './errno-reason.js';
+import { errnoNumberToEndReason } from './errno-reason.js';
 import type { StreamEndpoint } from './ring-table.js';
 
 const EAGAIN = constants.errno.EAGAIN;
 const ENOTCONN = constants.errno.ENOTCONN;
 /** Socket reads per readiness report before the loop serves others (each read fills up to a ring). */
 const MAX_READS_PER_TURN = 8;
-
-const errnoNames: string[] = [];
-for (const [name, n] of Object.entries(constants.errno)) errnoNames[n] ??= name;
 
 export class FdPump {
   private readonly native: NativeBinding = loadNative();
@@ -166,7 +163,7 @@ export class FdPump {
   }
 
   private fail(errno: number): void {
-    this.reason ??= errnoToEndReason(errnoNames[errno]);
+    this.reason ??= errnoNumberToEndReason(errno);
     this.abort();
   }
 

@@ -143,15 +143,6 @@ class OpenDeadlines {
   };
 }
 
-function concatBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): Uint8Array | undefined {
-  if (!a?.length) return b?.length ? b : undefined;
-  if (!b?.length) return a;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
-}
-
 /** The worker's main: call it from the backend's worker script. */
 export function runSocketBackendWorker<C>(spec: SocketBackendSpec<C>): void {
   const data = workerData as BackendWorkerData<C>;
@@ -238,7 +229,8 @@ async function serve<C>(spec: SocketBackendSpec<C>, data: BackendWorkerData<C>, 
     deadlines.remove(s);
     post({ type: 'connected', id: s.id, bound: r.bound, sourcePort: r.sourcePort });
     const ep = table.endpoint(s.slot, 'backend');
-    const head = concatBytes(r.early, detached.buffered);
+    const parts = [r.early, detached.buffered].filter((p): p is Uint8Array => p !== undefined && p.length > 0);
+    const head = parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : Buffer.concat(parts);
     s.pump = new FdPump(ep, detached.fd, (reason) => {
       forget(s);
       post({ type: 'closed', id: s.id, reason });

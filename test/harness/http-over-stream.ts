@@ -26,6 +26,15 @@ export async function httpGet(s: Duplex, path: string): Promise<{ status: number
   return { status, bytes, sha256: h.digest('hex') };
 }
 
+/** POSTs `body` to the origin's /upload over `s`; returns what the origin counted: length and sha256. */
+export async function httpUpload(s: Duplex, body: Uint8Array): Promise<{ bytes: number; sha256: string }> {
+  s.write(`POST /upload HTTP/1.0\r\nContent-Length: ${body.length}\r\n\r\n`);
+  s.write(body);
+  let resp = '';
+  for await (const c of s as AsyncIterable<Buffer>) resp += c.toString('latin1');
+  return JSON.parse(resp.slice(resp.indexOf('\r\n\r\n') + 4)) as { bytes: number; sha256: string };
+}
+
 /** Splits a whole HTTP response into its header text and body. */
 export function httpSplit(raw: Uint8Array): { head: string; body: Uint8Array } {
   const i = Buffer.from(raw).indexOf('\r\n\r\n');

@@ -13,7 +13,7 @@ import { deterministicBytesSha256, startOriginServer, type OriginServer } from '
 import { TorClient } from '../../src/tor/client/index.js';
 import { TorStreamError } from '../../src/tor/circmgr/index.js';
 import { EndReason } from '../../src/tor/cell/relay/end.js';
-import { httpGet } from '../harness/http-over-stream.js';
+import { httpGet, httpUpload } from '../harness/http-over-stream.js';
 import { waitUntilRelaysKnowEachOther } from '../harness/tornet/relays-settled.js';
 
 describe('embedded tor client against C tor relays', () => {
@@ -94,11 +94,7 @@ describe('embedded tor client against C tor relays', () => {
 
     const body = Buffer.alloc(1_000_000, 7);
     const u = await client.connect('127.0.0.1', origin.port, 'dl');
-    u.write(`POST /upload HTTP/1.0\r\nContent-Length: ${body.length}\r\n\r\n`);
-    u.write(body);
-    let resp = '';
-    for await (const c of u as AsyncIterable<Buffer>) resp += c.toString('latin1');
-    const json = JSON.parse(resp.slice(resp.indexOf('\r\n\r\n') + 4)) as { bytes: number; sha256: string };
+    const json = await httpUpload(u, body);
     expect(json.bytes).toBe(body.length);
     expect(json.sha256).toBe(createHash('sha256').update(body).digest('hex'));
   }, 120_000);

@@ -12,7 +12,7 @@ import { startTorNet, type TorNet } from '../harness/tornet/index.js';
 import { deterministicBytesSha256, startOriginServer, type OriginServer } from '../harness/origin-server.js';
 import { TorClient } from '../../src/tor/client/index.js';
 import type { CircuitSummary } from '../../src/tor/circmgr/index.js';
-import { httpGet } from '../harness/http-over-stream.js';
+import { httpGet, httpUpload } from '../harness/http-over-stream.js';
 import { waitUntilRelaysKnowEachOther } from '../harness/tornet/relays-settled.js';
 
 async function until<T>(what: string, f: () => T | undefined, timeoutMs: number): Promise<T> {
@@ -100,11 +100,7 @@ describe('conflux with real C tor relays', () => {
     const set = client.circuits().find((c) => c.id === setId);
     expect(set?.legs).toHaveLength(2);
     const before = set!.legs!.map((id) => client.circuits().find((c) => c.id === id)?.dataCellsOut ?? 0);
-    u.write(`POST /upload HTTP/1.0\r\nContent-Length: ${body.length}\r\n\r\n`);
-    u.write(body);
-    let resp = '';
-    for await (const c of u as AsyncIterable<Buffer>) resp += c.toString('latin1');
-    const json = JSON.parse(resp.slice(resp.indexOf('\r\n\r\n') + 4)) as { bytes: number; sha256: string };
+    const json = await httpUpload(u, body);
     expect(json.bytes).toBe(body.length);
     expect(json.sha256).toBe(createHash('sha256').update(body).digest('hex'));
     const after = set!.legs!.map((id) => client.circuits().find((c) => c.id === id)?.dataCellsOut ?? 0);

@@ -3,20 +3,17 @@
 // carries the acknowledgement in config.ts. Connections are opened by the shim (numeric address, after a
 // name lookup here), so a stream's socket is the ring pump's from its first byte.
 import { promises as dns } from 'node:dns';
-import { constants } from 'node:os';
 import { isIP } from 'node:net';
 import { loadNative } from '../../native/binding.js';
 import { FdEvent, watchFd } from '../../native/fd-watch.js';
-import { errnoToEndReason } from '../errno-reason.js';
+import { errnoNumberToEndReason, errnoToEndReason } from '../errno-reason.js';
 import type { ResolveAnswer, StreamTarget } from '../interface.js';
 import { runSocketBackendWorker, type Cancellation, type SocketOpenResult } from '../socket-worker.js';
 import { directConfigProblem, type DirectBackendConfig } from './config.js';
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
-const errnoNames: string[] = [];
-for (const [name, n] of Object.entries(constants.errno)) errnoNames[n] ??= name;
-const failed = (errno: number): SocketOpenResult => ({ ok: false, reason: errnoToEndReason(errnoNames[errno]) });
+const failed = (errno: number): SocketOpenResult => ({ ok: false, reason: errnoNumberToEndReason(errno) });
 
 /** The address to connect to: the target's own, or what the system resolver says its name is. */
 async function addressOf(t: StreamTarget): Promise<string | { error: string }> {

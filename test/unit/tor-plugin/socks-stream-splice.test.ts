@@ -1,5 +1,6 @@
-// SocksStream with the download ring spliced into the client's TCP connection: a SOCKS client on one
-// simulated TCP stack, the plugin's stream on the other, a hand-driven backend writing the stream's ring.
+// SocksStream with the download ring spliced into the client's TCP connection: a SOCKS client on one TCP
+// stack, the plugin's stream on another, joined by SimNet's in-memory link, and a backend driven by the test
+// writing the stream's ring.
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { RingTable, type StreamEndpoint } from '../../../src/backend/ring-table.js';
