@@ -52,7 +52,7 @@ describe('congestion control with real C tor relays', () => {
     guard = plain[0]!;
     middle = plain[1]!;
     exit = net.relays.find((r) => r.role === 'exit')!;
-    const consensus = await waitUntilKnows(exit, middle);
+    const consensus = await waitUntilKnows(exit, [middle, exit]);
     // The exit advertises what the circuit manager checks before asking for CC.
     const id = Buffer.from(exit.rsaFingerprint!, 'hex').toString('base64').replace(/=+$/, '');
     const entry = consensus.slice(consensus.indexOf(`r ${exit.nickname} ${id} `));

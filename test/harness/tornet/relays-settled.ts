@@ -22,17 +22,21 @@ export async function waitUntilRelaysKnowEachOther(net: TorNet, timeoutMs = 120_
   }
 }
 
-/** Waits until `node`'s cached consensus lists `prev` (by nickname and identity); returns that document. */
-export async function waitUntilKnows(node: TorNode, prev: TorNode, timeoutMs = 120_000): Promise<string> {
-  const id = Buffer.from(prev.rsaFingerprint!, 'hex').toString('base64').replace(/=+$/, '');
+/**
+ * Waits until one of `node`'s cached consensuses lists every one of `others` (by nickname and
+ * identity); returns that document. A relay's consensus may list its peers before itself.
+ */
+export async function waitUntilKnows(node: TorNode, others: TorNode | readonly TorNode[], timeoutMs = 120_000): Promise<string> {
+  const wanted = (Array.isArray(others) ? others : [others]) as readonly TorNode[];
+  const entries = wanted.map((o) => `r ${o.nickname} ${Buffer.from(o.rsaFingerprint!, 'hex').toString('base64').replace(/=+$/, '')} `);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     for (const f of ['cached-consensus', 'cached-microdesc-consensus']) {
       const path = join(node.dataDir, f);
       const doc = existsSync(path) ? readFileSync(path, 'latin1') : '';
-      if (doc.includes(`r ${prev.nickname} ${id} `)) return doc;
+      if (entries.every((e) => doc.includes(e))) return doc;
     }
-    if (Date.now() > deadline) throw new Error(`${node.nickname} never learned ${prev.nickname}`);
+    if (Date.now() > deadline) throw new Error(`${node.nickname} never learned ${wanted.map((o) => o.nickname).join(', ')}`);
     await sleep(500);
   }
 }
