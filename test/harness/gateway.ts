@@ -78,3 +78,17 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>,
 export function waitBootstrapped(d: DaemonProcess, timeoutMs = 120_000): Promise<true> {
   return waitFor('the Tor backend to bootstrap', async () => ((await d.cli('show tor status')).output.includes('bootstrap: 100%') ? true : undefined), timeoutMs);
 }
+
+/**
+ * What the daemon knew when a test failed: its Tor status, circuits, streams, error counters and the
+ * tail of its log. CI output is all a failed run leaves behind.
+ */
+export async function gatewayDiagnostics(d: DaemonProcess): Promise<string> {
+  const parts: string[] = [];
+  for (const cmd of ['show tor status', 'show tor circuits', 'show tor streams verbose', 'show errors']) {
+    const r = await d.cli(cmd).catch((e: unknown) => ({ output: `(${String(e)})` }));
+    parts.push(`--- ${cmd}\n${r.output}`);
+  }
+  parts.push(`--- daemon log (tail)\n${d.output().slice(-6000)}`);
+  return parts.join('\n');
+}

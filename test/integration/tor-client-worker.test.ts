@@ -14,7 +14,6 @@ import { RingTable, type StreamEndpoint } from '../../src/backend/ring-table.js'
 import type { BackendEvent, StreamTarget } from '../../src/backend/interface.js';
 import { startEmbeddedBackend, type EmbeddedTorBackend } from '../../src/tor/worker/index.js';
 import { endCounter } from '../../src/tor/circmgr/index.js';
-import { waitUntilRelaysKnowEachOther } from '../harness/tornet/relays-settled.js';
 import { CC_OVERFLOW_LIMIT } from '../../src/tor/worker/ring-stream-pump.js';
 
 const RING = 256 * 1024;
@@ -161,7 +160,6 @@ function runSuite(name: string, consensusParams: string[] | undefined, full: boo
       tree = transpileTree(['src/backend', 'src/socks', 'src/native', 'src/tor']);
       [net, origin] = await Promise.all([startTorNet({ authorities: 3, relays: 3, exits: 2, referenceClient: false, consensusParams }), startOriginServer()]);
       target = { kind: 'ipv4', addr: '127.0.0.1', port: origin.port };
-      await waitUntilRelaysKnowEachOther(net);
       await dp.start(join(tree.root, 'src/tor/worker/embedded-backend-worker.js'), { dirAuthorities: net.dirAuthorityLines, testNetwork: true, safeLogging: true });
       dp.backend.onLog((l) => logs.push(l));
     }, 240_000);

@@ -14,7 +14,6 @@ import { TorClient } from '../../src/tor/client/index.js';
 import { TorStreamError } from '../../src/tor/circmgr/index.js';
 import { EndReason } from '../../src/tor/cell/relay/end.js';
 import { httpGet, httpUpload } from '../harness/http-over-stream.js';
-import { waitUntilRelaysKnowEachOther } from '../harness/tornet/relays-settled.js';
 
 describe('embedded tor client against C tor relays', () => {
   let net: TorNet;
@@ -26,7 +25,6 @@ describe('embedded tor client against C tor relays', () => {
   beforeAll(async () => {
     [net, origin] = await Promise.all([startTorNet({ authorities: 3, relays: 3, exits: 2, referenceClient: false }), startOriginServer()]);
     dataDir = await mkdtemp(join(tmpdir(), 'onionplane-torclient-'));
-    await waitUntilRelaysKnowEachOther(net);
   }, 240_000);
 
   afterAll(async () => {

@@ -13,7 +13,6 @@ import { deterministicBytesSha256, startOriginServer, type OriginServer } from '
 import { TorClient } from '../../src/tor/client/index.js';
 import type { CircuitSummary } from '../../src/tor/circmgr/index.js';
 import { httpGet, httpUpload } from '../harness/http-over-stream.js';
-import { waitUntilRelaysKnowEachOther } from '../harness/tornet/relays-settled.js';
 
 async function until<T>(what: string, f: () => T | undefined, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -47,7 +46,6 @@ describe('conflux with real C tor relays', () => {
     // Info logs on the relays: the exit logs when it links a conflux set.
     process.env.ONIONPLANE_TORNET_DEBUG = '1';
     [net, origin] = await Promise.all([startTorNet({ authorities: 3, relays: 3, exits: 2, referenceClient: false }), startOriginServer()]);
-    await waitUntilRelaysKnowEachOther(net);
   }, 240_000);
 
   afterAll(async () => {

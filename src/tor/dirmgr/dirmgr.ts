@@ -156,10 +156,11 @@ export class DirMgr {
       if (!(await this.fetchConsensus())) throw new DirBootstrapError('no valid consensus from any directory server');
     }
     await this.fetchMissingMicrodescs();
+    // Too few usable relays in the consensus itself (a young network, or a lagging server's older
+    // document) is not fixed by more microdescriptors: ask for a newer consensus before giving up.
+    if (!this.current!.haveEnoughPaths() && (await this.fetchConsensus())) await this.fetchMissingMicrodescs();
     const dir = this.current!;
-    if (!dir.haveEnoughPaths()) {
-      throw new DirBootstrapError(`only ${(dir.fractionOfPathsAvailable() * 100).toFixed(0)}% of paths have microdescriptors`);
-    }
+    if (!dir.haveEnoughPaths()) throw new DirBootstrapError(dir.describePaths());
     return dir;
   }
 

@@ -20,6 +20,16 @@ export const DEFAULT_MIN_PATHS_FRACTION = 0.6;
  * A consensus and the microdescriptors it references. Relays are usable for paths once their
  * microdescriptor is present; `missingMicrodescs()` says what to fetch next.
  */
+/** One position of a path (C tor compute_frac_paths_available). */
+export interface PathPosition {
+  readonly role: WeightRole;
+  /** Running, Valid relays the consensus offers for this position. */
+  readonly candidates: number;
+  readonly withMicrodesc: number;
+  /** Weighted share of candidates with microdescriptors (0 when there are none). */
+  readonly fraction: number;
+}
+
 export class NetDir {
   readonly consensus: MdConsensus;
   readonly enforceDistinctSubnets: boolean;
@@ -102,36 +112,46 @@ export class NetDir {
     return relayWeight(r, role, this.weights);
   }
 
+  /** Per position: usable candidates in the consensus, how many have microdescriptors, and the weighted fraction. */
+  pathPositions(): PathPosition[] {
+    const position = (role: WeightRole, candidate: (rs: RouterStatus) => boolean): PathPosition => {
+      let total = 0;
+      let present = 0;
+      let candidates = 0;
+      let withMicrodesc = 0;
+      for (const rs of this.consensus.relays) {
+        if (!isUsable(rs) || !candidate(rs)) continue;
+        const w = this.weightFor(rs, role);
+        total += w;
+        candidates++;
+        if (this.mdByDigest.has(rs.microdescDigest.toString('base64'))) {
+          present += w;
+          withMicrodesc++;
+        }
+      }
+      // With all-zero weights fall back to counting relays, as C tor does.
+      const fraction = candidates === 0 ? 0 : total > 0 ? present / total : withMicrodesc / candidates;
+      return { role, candidates, withMicrodesc, fraction };
+    };
+    return [
+      position('guard', (rs) => rs.flags.has('Guard')),
+      position('middle', () => true),
+      position('exit', (rs) => rs.flags.has('Exit') && !rs.flags.has('BadExit')),
+    ];
+  }
+
   /**
    * Fraction of weighted paths we could build (C tor compute_frac_paths_available): the product over
    * guard, middle and exit positions of (weight of relays with microdescs) / (weight of all candidates).
    */
   fractionOfPathsAvailable(): number {
-    const frac = (role: WeightRole, candidate: (rs: RouterStatus) => boolean): number => {
-      let total = 0;
-      let present = 0;
-      let totalCount = 0;
-      let presentCount = 0;
-      for (const rs of this.consensus.relays) {
-        if (!isUsable(rs) || !candidate(rs)) continue;
-        const w = this.weightFor(rs, role);
-        const have = this.mdByDigest.has(rs.microdescDigest.toString('base64'));
-        total += w;
-        totalCount++;
-        if (have) {
-          present += w;
-          presentCount++;
-        }
-      }
-      if (totalCount === 0) return 0;
-      // With all-zero weights fall back to counting relays, as C tor does.
-      return total > 0 ? present / total : presentCount / totalCount;
-    };
-    return (
-      frac('guard', (rs) => rs.flags.has('Guard')) *
-      frac('middle', () => true) *
-      frac('exit', (rs) => rs.flags.has('Exit') && !rs.flags.has('BadExit'))
-    );
+    return this.pathPositions().reduce((f, p) => f * p.fraction, 1);
+  }
+
+  /** Why paths are short, for bootstrap status: e.g. "only 0% of paths available (guards 0/0, middles 7/7, exits 2/2 with microdescriptors)". */
+  describePaths(): string {
+    const parts = this.pathPositions().map((p) => `${p.role}s ${p.withMicrodesc}/${p.candidates}`);
+    return `only ${(this.fractionOfPathsAvailable() * 100).toFixed(0)}% of paths available (${parts.join(', ')} usable relays with microdescriptors)`;
   }
 
   /** The required fraction: option, else consensus `min_paths_for_circs_pct`, else 60%. */

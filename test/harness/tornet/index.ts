@@ -14,6 +14,7 @@ import { startOriginServer, type OriginServer } from '../origin-server.js';
 import { registerForCleanup, removeTreeSync, unregisterFromCleanup } from './cleanup.js';
 import { fetchConsensus, missingRelays } from './consensus.js';
 import { cacheReady } from './dir-cache.js';
+import { knowsEveryNode } from './relays-settled.js';
 import { portFileOf, startDnsServer, type DnsServer } from './dns-server.js';
 import { DEFAULT_DNS_ZONE, DnsZone, type DnsRecords } from './dns-zone.js';
 import { hupTor, isOurTorRunning, killTorNow, readLog, sleep, spawnTor, stopTor, tailLines } from './daemon.js';
@@ -32,7 +33,7 @@ export { formatDirAuthorityLine, parseDirAuthorityLine, type DirAuthorityEntry }
 export { parseConsensusSummary, fetchConsensus, type ConsensusSummary, type ConsensusRelay } from './consensus.js';
 export { defaultStatePath, readStateFile, writeStateFile } from './state.js';
 export { renderTorrc, votingSchedule } from './torrc.js';
-export { waitUntilRelaysKnowEachOther, waitUntilKnows } from './relays-settled.js';
+export { waitUntilKnows } from './relays-settled.js';
 
 const ONION_VIRTUAL_PORT = 80;
 
@@ -206,17 +207,23 @@ async function waitUntil(plan: Plan, what: string, net: TorNetHandle, check: () 
 
 class PortOrConfigError extends Error {}
 
-/** valid-after of an authority's consensus once it lists every expected relay as Running and Valid. */
-async function completeConsensus(authorities: readonly TorNode[], expected: string[]): Promise<string | undefined> {
+/**
+ * The oldest valid-after among the authorities' consensuses once every authority serves one listing every
+ * expected relay as Running and Valid. One authority alone is not enough: a client that asks another (still
+ * on the previous round, or one that missed a vote) would get a consensus with no usable relays.
+ */
+async function consensusCompleteEverywhere(authorities: readonly TorNode[], expected: string[]): Promise<string | undefined> {
+  let oldest: string | undefined;
   for (const a of authorities) {
     try {
       const c = await fetchConsensus(a.dirPort!);
-      if (c?.validAfter && missingRelays(c, expected).length === 0) return c.validAfter;
+      if (!c?.validAfter || missingRelays(c, expected).length > 0) return undefined;
+      if (oldest === undefined || c.validAfter < oldest) oldest = c.validAfter;
     } catch {
-      // Authority not serving yet.
+      return undefined; // Authority not serving yet.
     }
   }
-  return undefined;
+  return oldest;
 }
 
 function logHas(n: TorNode, pattern: RegExp, file = n.logFile): boolean {
@@ -308,15 +315,15 @@ async function bringUp(net: TorNetHandle, opts: Required<Pick<TorNetOptions, 'au
 
   const expected = [...authorities, ...relays].map((n) => n.rsaFingerprint!);
   let validAfter: string | undefined;
-  await waitUntil(plan, 'a consensus listing every relay', net, async () => (validAfter = await completeConsensus(authorities, expected)) !== undefined, 500);
-  plan.log(`tornet: consensus lists all ${expected.length} relays after ${Date.now() - t0} ms`);
-  if (onion || client) {
-    // Caches backed off while the authorities had nothing to serve; a HUP makes them fetch now.
-    for (const r of relays) if (!cacheReady(r.dataDir, validAfter!, expected.length)) hupTor(r.pid, r.torrcFile);
-    await waitUntil(plan, 'every relay to cache that consensus and its microdescriptors', net, () =>
-      relays.every((r) => cacheReady(r.dataDir, validAfter!, expected.length)), 200);
-    plan.log(`tornet: directory caches ready after ${Date.now() - t0} ms`);
-  }
+  await waitUntil(plan, 'every authority to serve a consensus listing every relay', net, async () => (validAfter = await consensusCompleteEverywhere(authorities, expected)) !== undefined, 500);
+  plan.log(`tornet: every authority's consensus lists all ${expected.length} relays after ${Date.now() - t0} ms`);
+  // Relays must hold it too: as caches (clients fetch from them), and as exits, which refuse streams
+  // from a previous hop missing from their own consensus (tor's RefuseUnknownExits).
+  // Caches backed off while the authorities had nothing to serve; a HUP makes them fetch now.
+  const settled = (r: TorNode): boolean => cacheReady(r.dataDir, validAfter!, expected.length) && knowsEveryNode(r, [...authorities, ...relays]);
+  for (const r of relays) if (!settled(r)) hupTor(r.pid, r.torrcFile);
+  await waitUntil(plan, 'every relay to cache that consensus and its microdescriptors', net, () => relays.every(settled), 200);
+  plan.log(`tornet: directory caches ready after ${Date.now() - t0} ms`);
   // Clients started earlier would be deep in their download back-off (404s before the first consensus)
   // when the consensus appears; started now, their first fetch succeeds.
   spawnAll([onion, client].filter((n): n is TorNode => n !== undefined));

@@ -1,25 +1,22 @@
 // A young private network settles slowly: C tor relays refuse to extend to, or open streams from,
-// relays missing from their own cached consensus. Tests wait on the relays' cached documents.
+// relays missing from their own cached consensus. startTorNet waits until every relay knows every
+// node; tests that need more (a relay's view of itself) wait again on the cached documents.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TorNet, TorNode } from './types.js';
+import type { TorNode } from './types.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Waits until every relay's cached microdesc consensus lists every authority and relay. */
-export async function waitUntilRelaysKnowEachOther(net: TorNet, timeoutMs = 120_000): Promise<void> {
-  const nodes = [...net.authorities, ...net.relays];
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const all = net.relays.every((n) => {
-      const f = join(n.dataDir, 'cached-microdesc-consensus');
-      const text = existsSync(f) ? readFileSync(f, 'latin1') : '';
-      return nodes.every((o) => text.includes(`r ${o.nickname} `));
-    });
-    if (all) return;
-    if (Date.now() > deadline) throw new Error('relays never learned each other');
-    await sleep(1000);
-  }
+/**
+ * Whether both of `node`'s cached consensuses (the ns flavor a relay uses for itself, the microdesc flavor
+ * it serves to clients) list every one of `nodes` by nickname.
+ */
+export function knowsEveryNode(node: TorNode, nodes: readonly TorNode[]): boolean {
+  return ['cached-consensus', 'cached-microdesc-consensus'].every((f) => {
+    const path = join(node.dataDir, f);
+    const text = existsSync(path) ? readFileSync(path, 'latin1') : '';
+    return nodes.every((o) => text.includes(`r ${o.nickname} `));
+  });
 }
 
 /**

@@ -143,6 +143,18 @@ describe('DirMgr bootstrap', () => {
     expect(mgr.counters.rejected['digest-mismatch']).toBe(1);
   });
 
+  it('short of paths, asks for a newer consensus before giving up, and says which positions are short', async () => {
+    const log: string[] = [];
+    let withMds = false;
+    const server = fakeServer('s', (p) => (p.startsWith('/tor/micro/') && !withMds ? undefined : goodHandler(p)), log);
+    const mgr = new DirMgr({ ...base, servers: [server] });
+    await expect(mgr.bootstrap()).rejects.toThrow(/^only 0% of paths available \(guards 0\/\d+, middles 0\/7, exits 0\/\d+ usable relays with microdescriptors\)$/);
+    // The second consensus request: what a young network's newer consensus would answer.
+    expect(log.filter((p) => p === '/tor/status-vote/current/consensus-microdesc')).toHaveLength(2);
+    withMds = true;
+    expect((await mgr.bootstrap()).haveEnoughPaths()).toBe(true);
+  });
+
   it('refuses certificates of unknown authorities and wrong identities', () => {
     const counters = new DirCounters();
     const certs = acceptCerts(certsRaw, authorities.slice(0, 2), consensus.validAfter, counters);

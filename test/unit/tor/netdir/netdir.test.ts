@@ -68,6 +68,15 @@ describe('NetDir from the captured private network', () => {
     expect(none.fractionOfPathsAvailable()).toBe(0);
     expect(none.haveEnoughPaths()).toBe(false);
   });
+
+  it('names the position a consensus cannot fill, even with every microdescriptor', () => {
+    // A young network's first consensus: relays listed before any earns Guard.
+    const relays: SynthRelay[] = ['a', 'b', 'c'].map((n, i) => ({ nick: n, ip: `10.${i}.0.1`, flags: ['Running', 'Valid', 'Exit', 'Fast'], bw: 100, md: ['p accept 80'] }));
+    const dir = synthDir(relays);
+    expect(dir.missingMicrodescs()).toEqual([]);
+    expect(dir.haveEnoughPaths()).toBe(false);
+    expect(dir.describePaths()).toBe('only 0% of paths available (guards 0/0, middles 3/3, exits 3/3 usable relays with microdescriptors)');
+  });
 });
 
 describe('bandwidth-weighted selection', () => {
