@@ -473,10 +473,15 @@ export class CircMgr {
     mc.ready = this.withBuildTimeout(
       mc,
       (async () => {
+        // Our guards are our directory guards too: what a one-hop circuit to one shows about its
+        // reachability counts as for any circuit through it (C tor's entry_guard_succeeded/failed on
+        // a directory connection's guard state). Other caches are unknown to the guard manager.
+        const guardId = key.toUpperCase();
         let chan;
         try {
           chan = await this.opts.chanMgr.get(target);
         } catch (e) {
+          this.opts.guardMgr.noteFailure(guardId, this.clock());
           throw this.buildError('build-channel-failed', (e as Error).message);
         }
         const c = chan.channel.createCircuitFast(this.clock());
@@ -485,8 +490,10 @@ export class CircMgr {
         try {
           await this.step(mc);
         } catch (e) {
+          this.opts.guardMgr.noteFailure(guardId, this.clock());
           throw this.buildError('build-create-failed', `CREATE_FAST to ${target.name}: ${(e as Error).message}`);
         }
+        this.opts.guardMgr.noteSuccess(guardId, this.clock());
         mc.state = 'open';
         mc.builtAt = this.clock();
         this.counters.bump('onehop-built');

@@ -1,6 +1,6 @@
 // Circuit manager policy with scripted channels/circuits/streams over a synthetic NetDir: retries
 // after exit refusals and BEGIN timeouts, isolation, dirtiness, NEWNYM, build timeouts, preemptive
-// circuits, destroy-reason counters.
+// circuits, destroy-reason counters, guard reachability learned from directory circuits.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseMdConsensus, parseMicrodescs } from '../../../../src/tor/netdoc/index.js';
 import { NetDir } from '../../../../src/tor/netdir/index.js';
@@ -19,6 +19,8 @@ interface Script {
   hangCreate?: boolean;
   /** New circuits are destroyed at their first EXTEND2 (a broken network; guards stay up), while true. */
   failExtend?: () => boolean;
+  /** Relays whose channel cannot be opened, by nickname. */
+  unreachable?: ReadonlySet<string>;
 }
 
 class FakeStream {
@@ -127,15 +129,16 @@ function setup(script: Script, opts: SetupOptions = {}) {
     nickByPort.set(9001 + i, r.nickname);
   });
   const chanMgr = {
-    get: async (t: { port: number }) => ({
-      channel: {
-        createCircuit: () => {
-          const c = new FakeCircuit(script, nickByPort.get(t.port)!);
-          circuits.push(c);
-          return { ok: true, value: c };
-        },
-      },
-    }),
+    get: async (t: { port: number }) => {
+      const nick = nickByPort.get(t.port)!;
+      if (script.unreachable?.has(nick)) throw new Error(`connect to ${nick}: ECONNREFUSED`);
+      const create = () => {
+        const c = new FakeCircuit(script, nick);
+        circuits.push(c);
+        return { ok: true, value: c };
+      };
+      return { channel: { createCircuit: create, createCircuitFast: create } };
+    },
   } as unknown as ChanMgr;
   const mgr = new CircMgr({
     chanMgr,
@@ -149,7 +152,7 @@ function setup(script: Script, opts: SetupOptions = {}) {
     preemptiveCircuits: opts.preemptiveCircuits,
   });
   const sink: StreamSink = { freeSpace: () => 1 << 20, onEvent: () => {} };
-  return { mgr, circuits, guards, sink, advance: (ms: number) => (now += ms) };
+  return { mgr, circuits, guards, sink, dir, advance: (ms: number) => (now += ms) };
 }
 
 describe('CircMgr', () => {
@@ -293,6 +296,29 @@ describe('CircMgr', () => {
     expect(o.attempts).toBe(2);
     expect(t.mgr.counters.get('destroy-channel-closed')).toBe(1);
     expect(t.mgr.counters.rows().every((r) => r.description && ['error', 'warn', 'info'].includes(r.severity))).toBe(true);
+  });
+
+  it('a directory circuit to a guard tells the guard manager whether the guard is reachable', async () => {
+    const unreachable = new Set<string>();
+    const t = setup({ begin: () => 'connect', unreachable }, { preemptivePorts: [], preemptiveCircuits: 0 });
+    const relay = (id: string) => t.dir.relayByRsaId(id.toLowerCase())!;
+    const dirServer = (r: ReturnType<typeof relay>) => t.mgr.dirServer({ name: r.nickname, nickname: r.nickname, rsaId: r.rsaIdentity, addr: r.ip, port: r.orPort });
+    const [first, second] = [relay(t.guards.primaries[0]!), relay(t.guards.primaries[1]!)];
+    // Reachable: the one-hop circuit confirms the guard, as a built circuit through it would. (The
+    // fake circuit has no BEGIN_DIR; only the circuit matters here.)
+    await dirServer(second).open().catch(() => undefined);
+    expect(t.guards.confirmed().map((g) => g.id)).toEqual([second.rsaIdHex]);
+    // Unreachable: the guard is marked so, and the next circuit goes through another guard.
+    unreachable.add(first.nickname);
+    await expect(dirServer(first).open()).rejects.toThrow(/ECONNREFUSED/);
+    expect(t.guards.summary(0).find((g) => g.id === first.rsaIdHex)!.reachable).toBe('no');
+    await t.mgr.openStream({ host: 'example.com', port: 80, isolationKey: 'k' }, t.sink);
+    expect(t.circuits.at(-1)!.hops[0]).not.toBe(first.nickname);
+    // A cache that is not one of our guards changes nothing in the guard manager.
+    const failures = t.guards.counters.get('failure');
+    unreachable.add('mid0');
+    await expect(dirServer(t.dir.relays().find((r) => r.nickname === 'mid0')!).open()).rejects.toThrow(/ECONNREFUSED/);
+    expect(t.guards.counters.get('failure')).toBe(failures);
   });
 
   it('resolves through an exit circuit', async () => {
