@@ -30,6 +30,7 @@ import type { ProtoError } from '../proto/errors.js';
 import type { Stream, StreamEvent } from '../proto/stream.js';
 import { CIRC_COUNTERS, MAX_LIMITED_REFUSALS, STREAM_COUNTERS, destroyCounter, endCounter, protoCounter, refusalAction } from './counters.js';
 import { streamDuplexSink } from './stream-duplex.js';
+import { DEFAULT_PREDICTION_BASE_S, PredictedPorts } from './predicted-ports.js';
 
 export interface CircMgrOptions {
   readonly chanMgr: ChanMgr;
@@ -44,7 +45,11 @@ export interface CircMgrOptions {
   readonly beginTimeoutMs?: number;
   /** A circuit takes no new streams this long after its first one (MaxCircuitDirtiness, 10 min). */
   readonly maxDirtinessMs?: number;
-  /** Ports to keep clean circuits ready for (default 80, 443). */
+  /**
+   * Ports predicted from the start (default 80, 443); every stream's port joins them, and a port is
+   * forgotten after going unused for the prediction timeout (C tor's predicted ports: 30–60 min).
+   * Clean circuits are kept ready for the predicted ports, and none once nothing is predicted.
+   */
   readonly preemptivePorts?: readonly number[];
   /**
    * Clean circuits to keep ready in total (default 2). With 0 and no preemptivePorts nothing is
@@ -200,6 +205,8 @@ export class CircMgr {
   private confluxResumeAt = 0;
   /** The pending conflux set top-up after a claim or loss. */
   private confluxTopUp: NodeJS.Timeout | undefined;
+  /** Ports streams asked for lately; undefined when nothing is ever built ahead of a stream. */
+  private readonly predicted: PredictedPorts | undefined;
 
   constructor(private readonly opts: CircMgrOptions) {
     this.clock = opts.clock ?? Date.now;
@@ -214,6 +221,15 @@ export class CircMgr {
       congestionControl: opts.congestionControl ?? DEFAULTS.congestionControl,
       conflux: opts.conflux ?? DEFAULTS.conflux,
     };
+    if (this.preemptiveEnabled) {
+      const base = (): number => this.opts.netdir()?.param('nf_conntimeout_clients', DEFAULT_PREDICTION_BASE_S, 60, 86_400) ?? DEFAULT_PREDICTION_BASE_S;
+      this.predicted = new PredictedPorts(this.cfg.preemptivePorts, this.clock(), this.rng, base);
+    }
+  }
+
+  /** The ports clean circuits are kept ready for now (empty once the client has been idle long enough). */
+  predictedPorts(): number[] {
+    return this.predicted?.ports(this.clock()) ?? [];
   }
 
   // ---- exit circuits ----
@@ -304,7 +320,7 @@ export class CircMgr {
    * (conflux_add_{guards,middles}_to_exclude_list), linked once all are built. Returns the set's
    * entry; it takes streams once linked.
    */
-  buildConfluxSet(port: number | undefined = this.cfg.preemptivePorts[0]): ManagedCircuit {
+  buildConfluxSet(port: number | undefined = this.predictedPorts().at(-1) ?? this.cfg.preemptivePorts[0]): ManagedCircuit {
     const now = this.clock();
     const dir = this.opts.netdir();
     if (!dir) throw this.buildError('no-netdir', 'no usable consensus yet');
@@ -412,6 +428,7 @@ export class CircMgr {
   private launchConfluxSets(): number {
     const dir = this.opts.netdir();
     if (!dir || this.cfg.conflux === 'off' || !this.ccParamsFor(dir) || this.clock() < this.confluxResumeAt) return 0;
+    if (this.predictedPorts().length === 0) return 0;
     const params = confluxParamsFrom(dir);
     if (!params.enabled) return 0;
     const sets = [...this.circuits.values()].filter((mc) => mc.legs !== undefined && mc.state !== 'closed');
@@ -516,6 +533,7 @@ export class CircMgr {
    * `sink` receives the stream's events from CONNECTED on.
    */
   async openStream(req: StreamRequest, sink: StreamSink): Promise<OpenedStream> {
+    this.predicted?.noteUsed(req.port, this.clock());
     const avoid = new Set<string>();
     let lastReason: number = EndReason.MISC;
     let lastWhy = 'no attempt';
@@ -622,6 +640,8 @@ export class CircMgr {
 
   /** Forward (RESOLVE) or reverse (in-addr.arpa / ip6.arpa name) lookup at an exit. */
   async resolve(name: string, isolationKey: string): Promise<ResolvedAnswer[]> {
+    // As C tor (rep_hist_note_used_resolve): a client that only resolves still gets circuits ready.
+    this.predicted?.noteUsed(80, this.clock());
     let lastWhy = 'no attempt';
     for (let attempt = 1; attempt <= this.cfg.maxStreamAttempts; attempt++) {
       let mc: ManagedCircuit;
@@ -728,6 +748,7 @@ export class CircMgr {
         this.destroyEntry(mc);
       }
     }
+    this.dropUnservedPorts();
     this.launchPreemptive();
   }
 
@@ -775,7 +796,11 @@ export class CircMgr {
    * claimed it.
    */
   private launchPreemptive(setsNow = true): number {
-    if (!this.opts.netdir()) return 0;
+    if (!this.opts.netdir() || this.predicted === undefined) return 0;
+    // None: idle past the prediction timeout, so nothing is built ahead of a stream (C tor stops
+    // predictive building too).
+    const ports = this.predicted.ports(this.clock());
+    if (ports.length === 0) return 0;
     let launched = 0;
     // Clean conflux sets are kept apart (launchConfluxSets, as C tor's conflux_predict_new): counting
     // them here left no clean single circuit once the sets were claimed, so the next new isolation
@@ -783,33 +808,35 @@ export class CircMgr {
     const clean = [...this.circuits.values()].filter(
       (mc) => mc.purpose === 'exit' && mc.legs === undefined && mc.state !== 'closed' && !mc.retired && mc.isolationKey === null && mc.generation === this.generation,
     );
-    const needPorts = this.cfg.preemptivePorts.filter((p) => !clean.some((mc) => mc.exit && policyAllowsPort(mc.exit.ipv4Policy, p)));
-    let budget = Math.max(needPorts.length, this.cfg.preemptiveCircuits - clean.length);
-    for (const p of needPorts.length > 0 ? needPorts : this.cfg.preemptivePorts) {
-      if (budget-- <= 0) break;
+    const needPorts = ports.filter((p) => !clean.some((mc) => mc.exit && policyAllowsPort(mc.exit.ipv4Policy, p)));
+    const order = needPorts.length > 0 ? needPorts : ports;
+    const budget = Math.min(MAX_CLEAN_CIRCUITS - clean.length, Math.max(needPorts.length, this.cfg.preemptiveCircuits - clean.length));
+    for (let i = 0; i < budget; i++) {
       try {
-        this.buildExitCircuit(p, null);
+        // One circuit per port that needs one, then more for the most recently used port.
+        this.buildExitCircuit(order[i] ?? ports.at(-1), null);
         this.counters.bump('preemptive-launched');
         launched++;
       } catch {
-        // counted by buildExitCircuit
-      }
-    }
-    for (; budget > 0; budget--) {
-      try {
-        this.buildExitCircuit(this.cfg.preemptivePorts[0], null);
-        this.counters.bump('preemptive-launched');
-        launched++;
-      } catch {
-        break;
+        // Counted by buildExitCircuit. Another needed port may still work; past them a retry would not.
+        if (i >= order.length - 1) break;
       }
     }
     // C tor runs conflux_predict_new from the same predicted-circuit upkeep.
-    if (this.preemptiveEnabled) {
-      if (setsNow) launched += this.launchConfluxSets();
-      else this.scheduleConfluxTopUp();
-    }
+    if (setsNow) launched += this.launchConfluxSets();
+    else this.scheduleConfluxTopUp();
     return launched;
+  }
+
+  /** Stop predicting ports no exit in the consensus allows (C tor's rep_hist_remove_predicted_ports). */
+  private dropUnservedPorts(): void {
+    const dir = this.opts.netdir();
+    if (!dir || this.predicted === undefined) return;
+    for (const p of this.predicted.ports(this.clock())) {
+      if (exitCandidates(dir, p).length > 0) continue;
+      this.predicted.remove(p);
+      this.counters.bump('predicted-port-unserved');
+    }
   }
 
   /** NEWNYM: no circuit built so far takes new streams; streams already open keep theirs. */
@@ -1028,6 +1055,9 @@ function refillHandshakeKeys(): void {
 
 /** Exit builds failing in a row after which claims and losses no longer launch top-ups (C tor's MAX_CIRCUIT_FAILURES). */
 const MAX_BUILD_FAILURES_FOR_TOPUP = 5;
+
+/** Clean exit circuits kept at most, however many ports are predicted (C tor's MAX_UNUSED_OPEN_CIRCUITS). */
+const MAX_CLEAN_CIRCUITS = 14;
 
 /** Least time between top-ups after lost clean circuits (C tor re-checks predicted circuits once a second). */
 const TOPUP_AFTER_LOSS_MS = 1_000;

@@ -57,6 +57,7 @@ export const CIRC_COUNTERS: readonly TorCounterDescriptor[] = [
   { name: 'circuits-built', description: '3-hop exit circuits built', severity: 'info' },
   { name: 'preemptive-launched', description: 'circuits built ahead of demand for predicted ports', severity: 'info' },
   { name: 'preemptive-topup', description: 'of those, launched right after a clean circuit was claimed or lost (not by the periodic upkeep)', severity: 'info' },
+  { name: 'predicted-port-unserved', description: 'predicted ports dropped because no exit in the consensus allows them', severity: 'info' },
   { name: 'preemptive-topup-deferred', description: 'top-ups left to the periodic upkeep because recent circuit builds all failed', severity: 'warn' },
   { name: 'cc-negotiated', description: 'exit circuits with congestion control negotiated at the exit (ntor v3)', severity: 'info' },
   { name: 'cc-declined', description: 'exit circuits where we asked for congestion control and the exit did not enable it', severity: 'info' },

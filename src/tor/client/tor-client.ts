@@ -37,7 +37,7 @@ export interface TorClientConfig {
   readonly buildTimeoutMs?: number | undefined;
   readonly beginTimeoutMs?: number | undefined;
   readonly maxDirtinessMs?: number | undefined;
-  /** Ports to keep clean exit circuits ready for (default 80, 443). */
+  /** Ports predicted from the start (default 80, 443); streams add theirs, unused ones expire after 30–60 min. */
   readonly preemptivePorts?: readonly number[] | undefined;
   /**
    * Clean exit circuits to keep ready (default 2). 0 with preemptivePorts [] builds nothing before

@@ -20,7 +20,7 @@ export interface EmbeddedTorConfig {
   readonly congestionControl?: 'auto' | 'off' | undefined;
   /** Conflux sets for exit streams ('auto', the default, needs congestion control) or never ('off'). */
   readonly conflux?: 'auto' | 'off' | undefined;
-  /** Ports to keep clean exit circuits ready for (default 80, 443). */
+  /** Ports predicted from the start (default 80, 443); streams add theirs, unused ones expire after 30–60 min. */
   readonly preemptivePorts?: readonly number[] | undefined;
   /** Clean exit circuits kept ready (default 2); 0 with preemptivePorts [] builds none ahead of a stream. */
   readonly preemptiveCircuits?: number | undefined;

@@ -284,6 +284,38 @@ describe('CircMgr', () => {
     expect(o.circuit.isolationKey).toBe('x');
   });
 
+  it('predicts the ports streams use, and builds nothing ahead once the client has been idle', async () => {
+    const t = setup({ begin: () => 'connect' }, { preemptivePorts: [443] });
+    t.mgr.maintain();
+    await new Promise((r) => setTimeout(r, 10));
+    const cleanExits = () => t.mgr.list().filter((c) => c.state === 'open' && c.isolation === null && !c.retired).map((c) => c.path.at(-1));
+    expect(t.mgr.predictedPorts()).toEqual([443]);
+    // A stream to port 80: predicted from now on; the upkeep keeps a clean circuit whose exit allows it
+    // (exitC takes 443 only).
+    await t.mgr.openStream({ host: 'h', port: 80, isolationKey: 'k' }, t.sink);
+    expect(t.mgr.predictedPorts()).toEqual([443, 80]);
+    t.mgr.maintain();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(cleanExits().some((e) => e === 'exitA' || e === 'exitB')).toBe(true);
+    // A port no exit allows is dropped, not built for at every upkeep.
+    await t.mgr.openStream({ host: 'h', port: 22, isolationKey: 'k' }, t.sink).catch(() => undefined);
+    t.mgr.maintain();
+    expect(t.mgr.predictedPorts()).toEqual([443, 80]);
+    expect(t.mgr.counters.get('predicted-port-unserved')).toBe(1);
+    // Idle past the prediction timeout (at most 60 min): nothing is predicted, nothing launched.
+    t.advance(61 * 60_000);
+    expect(t.mgr.predictedPorts()).toEqual([]);
+    for (const c of t.mgr.list()) if (c.isolation === null) t.mgr.retire(c.id);
+    const launched = t.mgr.counters.get('preemptive-launched');
+    t.mgr.maintain();
+    expect(t.mgr.counters.get('preemptive-launched')).toBe(launched);
+    // A resolve counts as port 80 (C tor's rep_hist_note_used_resolve).
+    await t.mgr.resolve('example.com', 'k2');
+    expect(t.mgr.predictedPorts()).toEqual([80]);
+    t.mgr.maintain();
+    expect(t.mgr.counters.get('preemptive-launched')).toBeGreaterThan(launched);
+  });
+
   it('counts DESTROY reasons, and a stream whose circuit dies is retried', async () => {
     let n = 0;
     const t = setup({ begin: () => (n++ === 0 ? 'hang' : 'connect') });
