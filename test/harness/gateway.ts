@@ -2,6 +2,7 @@
 // the other end as a host-interface with the gateway address, with a tor { } stanza of the test's
 // choosing. Everything is created here and removed by `close`.
 
+import { afterEach } from 'vitest';
 import { createVethNamespace, type VethNamespace } from '../../src/native/veth.js';
 import { startDaemonProcess, type DaemonProcess } from './daemon.js';
 
@@ -91,4 +92,12 @@ export async function gatewayDiagnostics(d: DaemonProcess): Promise<string> {
   }
   parts.push(`--- daemon log (tail)\n${d.output().slice(-6000)}`);
   return parts.join('\n');
+}
+
+/** In the calling suite: when a test fails, print `gatewayDiagnostics` of the daemon `daemon()` returns. */
+export function printDiagnosticsOnFailure(daemon: () => DaemonProcess | undefined): void {
+  afterEach(async ({ task }) => {
+    const d = daemon();
+    if (task.result?.state === 'fail' && d) console.log(`[${task.name}] diagnostics:\n${await gatewayDiagnostics(d)}`);
+  });
 }

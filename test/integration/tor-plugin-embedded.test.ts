@@ -5,9 +5,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DaemonProcess } from '../harness/daemon.js';
-import { dirAuthorityStanza, gatewayDiagnostics, startGateway, waitBootstrapped, waitFor, type Gateway } from '../harness/gateway.js';
+import { dirAuthorityStanza, printDiagnosticsOnFailure, startGateway, waitBootstrapped, waitFor, type Gateway } from '../harness/gateway.js';
 import { curlSocks } from '../harness/netns-client.js';
 import { deterministicBytesSha256, startOriginServer, type OriginServer } from '../harness/origin-server.js';
 import { startTorNet, type TorNet } from '../harness/tornet/index.js';
@@ -37,9 +37,7 @@ describe('embedded Tor client behind the SOCKS port', () => {
     await waitFor('a first stream through the network', async () => ((await curlSocks(ns.netns, PROXY, origin.url('/bytes/10'), [], 20_000)).code === 0 ? true : undefined), 90_000);
   }, 240_000);
 
-  afterEach(async ({ task }) => {
-    if (task.result?.state === 'fail' && d) console.log(`[${task.name}] diagnostics:\n${await gatewayDiagnostics(d)}`);
-  });
+  printDiagnosticsOnFailure(() => d);
 
   afterAll(async () => {
     await gw?.close();

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ip } from '../../src/native/veth.js';
 import type { DaemonProcess } from '../harness/daemon.js';
-import { dirAuthorityStanza, startGateway, waitBootstrapped, waitFor, type Gateway } from '../harness/gateway.js';
+import { dirAuthorityStanza, printDiagnosticsOnFailure, startGateway, waitBootstrapped, waitFor, type Gateway } from '../harness/gateway.js';
 import { curlSocks, runInNetns } from '../harness/netns-client.js';
 import { deterministicBytes, deterministicBytesSha256, startOriginServer, type OriginServer } from '../harness/origin-server.js';
 import { startTorNet, type TorNet } from '../harness/tornet/index.js';
@@ -44,6 +44,8 @@ describe('tor plugin over the dataplane', () => {
     // a little while after bring-up (the harness waits the same way for its reference client).
     await waitFor('a first stream through the network', async () => ((await curlSocks(ns.netns, PROXY, origin.url('/bytes/10'), [], 20_000)).code === 0 ? true : undefined), 90_000);
   }, 240_000);
+
+  printDiagnosticsOnFailure(() => d);
 
   afterAll(async () => {
     await gw?.close();

@@ -8,7 +8,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dirAuthorityStanza, startGateway, waitBootstrapped, waitFor, type Gateway } from '../harness/gateway.js';
+import { dirAuthorityStanza, printDiagnosticsOnFailure, startGateway, waitBootstrapped, waitFor, type Gateway } from '../harness/gateway.js';
 import { curlSocks, runInNetns } from '../harness/netns-client.js';
 import { deterministicBytesSha256, startOriginServer, type OriginServer } from '../harness/origin-server.js';
 import { emitQuery, encodeName, parseResponse, RrType } from '../harness/tornet/dns-wire.js';
@@ -310,6 +310,7 @@ describe('names resolved at the exits of the private network', () => {
     const GW = '10.94.0.1';
     const PROXY_PORT = 9050;
     let gw: Gateway;
+    printDiagnosticsOnFailure(() => gw?.d);
 
     beforeAll(async () => {
       gw = await startGateway({
