@@ -44,6 +44,11 @@ export async function formatStatus(tor: TorMain): Promise<string> {
   lines.push(`  listener: ${tor.listener ? `${c.socksAddress ? ip4ToString(c.socksAddress) : '*'}:${c.socksPort} (SOCKS4, SOCKS4a, SOCKS5)` : 'none'}`);
   const { up, down } = tor.byteTotals();
   lines.push(`  streams: ${tor.streams.size} open, max ${c.maxConnections}`);
+  if (b) {
+    // Ring memory is committed as streams need it (the most open at once), up to the reservation.
+    const mem = b.table.memory();
+    lines.push(`  rings: ${mib(mem.committed)} MiB committed for ${b.table.committedSlots()} streams, ${mib(mem.reserved)} MiB reserved (ring-size ${c.ringSize})`);
+  }
   lines.push(`  bytes: ${up} client->tor, ${down} tor->client`);
   lines.push(`  safe-logging: ${c.safeLogging ? 'on' : 'off'}${c.testNetwork ? ', test-network on' : ''}`);
   return lines.join('\n');
@@ -122,4 +127,8 @@ export function registerTorCommands(main: Main, tor: TorMain): void {
       return 'new streams will use new circuits';
     },
   });
+}
+
+function mib(bytes: number): string {
+  return (bytes / 2 ** 20).toFixed(bytes < 10 * 2 ** 20 ? 1 : 0);
 }

@@ -1,6 +1,12 @@
 // N stream slots in one SharedArrayBuffer, so a backend worker receives the memory once. Each slot holds
 // a StreamRingPair (one ring per direction); each side has a doorbell listing the slots that need it.
 //
+// The buffer is growable: it reserves address space for every slot but commits memory only for the
+// slots allocation has reached, SLOT_CHUNK at a time (a plain 2 GiB SharedArrayBuffer is charged in
+// full against the kernel's commit limit, and a small host refuses it). Growth is seen by both threads;
+// the dataplane grows before it names a new slot to the backend. Tables beyond what a growable buffer
+// can reserve (4 GiB) are allocated in full.
+//
 // Slot ownership: allocation gives both sides a hold (state bits); each side releases its own hold when
 // it is done with the stream, and the slot is free again when both have. Either thread may call these.
 import { ByteRing, isPowerOfTwo } from './ring.js';
@@ -31,6 +37,11 @@ const HEADER_WORDS = 16;
 const HOLD: Record<Side, number> = { dataplane: 1, backend: 2 };
 
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
+
+/** Slots committed per growth step. */
+export const SLOT_CHUNK = 64;
+/** The largest maxByteLength V8 accepts for a growable SharedArrayBuffer. */
+const MAX_GROWABLE_BYTES = 2 ** 32;
 
 interface Geometry {
   slots: number;
@@ -88,7 +99,11 @@ export class RingTable {
     const { slots, capacity } = options;
     if (!Number.isInteger(slots) || slots < 1 || slots > 65536) throw new RangeError(`slots must be 1..65536, got ${slots}`);
     if (!isPowerOfTwo(capacity) || capacity < 64 || capacity > 1 << 26) throw new RangeError(`capacity must be a power of two in 64..2^26, got ${capacity}`);
-    const sab = new SharedArrayBuffer(geometry(slots, capacity).totalBytes);
+    const geo = geometry(slots, capacity);
+    const sab =
+      geo.totalBytes <= MAX_GROWABLE_BYTES
+        ? new SharedArrayBuffer(geo.slotsByteOffset + Math.min(slots, SLOT_CHUNK) * geo.slotBytes, { maxByteLength: geo.totalBytes })
+        : new SharedArrayBuffer(geo.totalBytes);
     const w = new Int32Array(sab, 0, HEADER_WORDS);
     w[W_SLOTS] = slots;
     w[W_CAPACITY] = capacity;
@@ -109,7 +124,7 @@ export class RingTable {
     this.slots = head[W_SLOTS]!;
     this.capacity = head[W_CAPACITY]!;
     this.geo = geometry(this.slots, this.capacity);
-    if (sab.byteLength < this.geo.totalBytes) throw new Error('ring table buffer too short');
+    if ((sab.growable ? sab.maxByteLength : sab.byteLength) < this.geo.totalBytes || sab.byteLength < this.geo.slotsByteOffset) throw new Error('ring table buffer too short');
     this.words = new Int32Array(sab, 0, this.geo.slotsByteOffset / 4);
     const bell = (side: Side) => new Doorbell(this.words.subarray(this.geo.bellOffset[side], this.geo.bellOffset[side] + this.geo.bellWords), this.slots);
     this.bells = { dataplane: bell('dataplane'), backend: bell('backend') };
@@ -120,11 +135,22 @@ export class RingTable {
     return this.bells[side];
   }
 
+  /** Slots whose memory is committed (the buffer's current length); allocation has not gone past them. */
+  committedSlots(): number {
+    return Math.min(this.slots, Math.floor((this.sab.byteLength - this.geo.slotsByteOffset) / this.geo.slotBytes));
+  }
+
+  /** Bytes committed now, and reserved for every slot. */
+  memory(): { committed: number; reserved: number } {
+    return { committed: this.sab.byteLength, reserved: this.geo.totalBytes };
+  }
+
   /** The two rings of `slot`. */
   pair(slot: number): StreamRingPair {
     this.checkSlot(slot);
     let p = this.pairs[slot];
     if (!p) {
+      if (slot >= this.committedSlots()) throw new RangeError(`slot ${slot} is past the committed memory`);
       const base = this.geo.slotsByteOffset + slot * this.geo.slotBytes;
       p = {
         toBackend: new ByteRing(this.sab, base, this.capacity),
@@ -135,20 +161,40 @@ export class RingTable {
     return p;
   }
 
-  /** Claim a free slot for a new stream (held by both sides); undefined when all are in use. */
+  /**
+   * Claim a free slot for a new stream (held by both sides); undefined when all are in use. Committed
+   * slots come first; memory for more is committed only when they are all in use, so the footprint
+   * follows the most streams open at once. Dataplane only.
+   */
   alloc(): number | undefined {
     while (this.recentlyFreed.length > 0) {
       const slot = this.recentlyFreed.pop()!;
       if (this.claim(slot)) return slot;
     }
-    for (let i = 0; i < this.slots; i++) {
-      const slot = (this.cursor + i) % this.slots;
-      if (this.claim(slot)) {
-        this.cursor = (slot + 1) % this.slots;
-        return slot;
+    for (;;) {
+      const committed = this.committedSlots();
+      for (let i = 0; i < committed; i++) {
+        const slot = (this.cursor + i) % committed;
+        if (this.claim(slot)) {
+          this.cursor = (slot + 1) % committed;
+          return slot;
+        }
       }
+      if (committed >= this.slots || !this.grow(committed + SLOT_CHUNK)) return undefined;
+      this.cursor = committed;
     }
-    return undefined;
+  }
+
+  /** Commit memory for `slots` slots (at most all); false when the host refuses it. */
+  private grow(slots: number): boolean {
+    const bytes = this.geo.slotsByteOffset + Math.min(slots, this.slots) * this.geo.slotBytes;
+    if (!this.sab.growable || this.sab.byteLength >= bytes) return this.sab.byteLength >= bytes;
+    try {
+      this.sab.grow(bytes);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private claim(slot: number): boolean {

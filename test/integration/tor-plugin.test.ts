@@ -59,6 +59,8 @@ describe('tor plugin over the dataplane', () => {
     expect(s).toMatch(/backend: managed \(tor\), ready/);
     expect(s).toMatch(/managed tor: running, pid \d+, tor 0\.4\.\d/);
     expect(s).toContain('listener: *:9050');
+    // 1024 streams of 1 MiB rings each way are reserved; memory is committed for the first 64 only.
+    expect(s).toMatch(/rings: [\d.]+ MiB committed for 64 streams, 20\d\d MiB reserved \(ring-size 1048576\)/);
   });
 
   it('downloads 20 MB through managed tor with a matching sha256', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ByteRing, RingTable } from '../../../src/backend/index.js';
+import { ByteRing, RingTable, SLOT_CHUNK } from '../../../src/backend/index.js';
 
 const bytes = (n: number, seed = 0) => Uint8Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff);
 
@@ -190,6 +190,41 @@ describe('RingTable', () => {
     expect(be.write(bytes(3, 9))).toBe(3);
     expect(dp.readable()).toBe(3);
     expect(() => RingTable.attach(new SharedArrayBuffer(1024))).toThrow();
+  });
+
+  it('commits memory for slots only as allocation reaches them, a chunk at a time, seen by the other side', () => {
+    // 1024 streams of 1 MiB rings reserve 2 GiB; only the first chunk is committed at creation.
+    const t = RingTable.create({ slots: 1024, capacity: 1 << 20 });
+    const other = RingTable.attach(t.sab);
+    const perSlot = 2 * ByteRing.bytesFor(1 << 20);
+    expect(t.sab.growable).toBe(true);
+    expect(t.committedSlots()).toBe(SLOT_CHUNK);
+    expect(t.memory().reserved).toBeGreaterThan(1024 * perSlot);
+    expect(t.memory().committed).toBeLessThan((SLOT_CHUNK + 1) * perSlot);
+    const first = Array.from({ length: SLOT_CHUNK }, () => t.alloc()!);
+    expect(new Set(first).size).toBe(SLOT_CHUNK);
+    expect(t.committedSlots()).toBe(SLOT_CHUNK);
+    // The next stream commits the next chunk; the worker's view sees it and can use the new slot.
+    const next = t.alloc()!;
+    expect(next).toBe(SLOT_CHUNK);
+    expect(t.committedSlots()).toBe(2 * SLOT_CHUNK);
+    expect(other.committedSlots()).toBe(2 * SLOT_CHUNK);
+    expect(t.endpoint(next, 'dataplane').write(bytes(10))).toBe(10);
+    expect(other.endpoint(next, 'backend').readable()).toBe(10);
+    // Churn reuses committed slots (freed by either side) instead of growing.
+    for (let i = 0; i < 500; i++) {
+      const s = first[i % SLOT_CHUNK]!;
+      t.release(s, 'dataplane');
+      other.release(s, 'backend');
+      first[i % SLOT_CHUNK] = t.alloc()!;
+    }
+    expect(t.committedSlots()).toBe(2 * SLOT_CHUNK);
+    expect(() => other.pair(3 * SLOT_CHUNK)).toThrow(/past the committed memory/);
+    // Every slot can still be had.
+    let n = SLOT_CHUNK + 1;
+    while (t.alloc() !== undefined) n++;
+    expect(n).toBe(1024);
+    expect(t.committedSlots()).toBe(1024);
   });
 
   it('doorbells ring only when the peer armed, list the slot, and wake a waiter', async () => {
