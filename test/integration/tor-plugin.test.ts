@@ -4,7 +4,7 @@
 // reference client), direct.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -61,6 +61,9 @@ describe('tor plugin over the dataplane', () => {
     expect(s).toContain('listener: *:9050');
     // 1024 streams of 1 MiB rings each way are reserved; memory is committed for the first 64 only.
     expect(s).toMatch(/rings: [\d.]+ MiB committed for 64 streams, 20\d\d MiB reserved \(ring-size 1048576\)/);
+    // The daemon's private writable memory stays far below the 2 GiB the rings reserve.
+    const vmDataKiB = Number(/^VmData:\s+(\d+) kB/m.exec(readFileSync(`/proc/${d.pid}/status`, 'utf8'))![1]);
+    expect(vmDataKiB).toBeLessThan(1024 * 1024);
   });
 
   it('downloads 20 MB through managed tor with a matching sha256', async () => {
