@@ -94,6 +94,8 @@ export interface ManagedCircuit {
   retired: boolean;
   /** NEWNYM generation it was built in. */
   readonly generation: number;
+  /** Closed if still clean (never used) this long after its launch (C tor's circuit_idle_timeout). */
+  readonly idleTimeoutMs: number;
   streams: number;
   streamsTotal: number;
   closeReason: string | undefined;
@@ -746,6 +748,10 @@ export class CircMgr {
       if ((mc.retired || mc.generation !== this.generation) && mc.streams === 0 && mc.state === 'open') {
         this.counters.bump('idle-closed');
         this.destroyEntry(mc);
+      } else if (mc.dirtySince === undefined && mc.streams === 0 && mc.state === 'open' && now - mc.createdAt > mc.idleTimeoutMs) {
+        // Clean and never used for as long as predictions lasted when it was launched.
+        this.counters.bump('unused-closed');
+        this.destroyEntry(mc);
       }
     }
     this.dropUnservedPorts();
@@ -923,6 +929,7 @@ export class CircMgr {
       dirtySince: undefined,
       retired: false,
       generation: this.generation,
+      idleTimeoutMs: this.idleTimeoutForNewCircuit(),
       streams: 0,
       streamsTotal: 0,
       closeReason: undefined,
@@ -931,6 +938,16 @@ export class CircMgr {
     };
     this.circuits.set(mc.id, mc);
     return mc;
+  }
+
+  /**
+   * C tor (origin_circuit_new): the prediction time remaining plus 1 s and a random 0–5% of it, so a
+   * clean circuit outlives the predictions it was built for, and clean circuits do not all close at once.
+   */
+  private idleTimeoutForNewCircuit(): number {
+    if (this.predicted === undefined) return Number.POSITIVE_INFINITY;
+    const remaining = this.predicted.remainingMs(this.clock());
+    return remaining + 1000 + Math.floor(this.rng.next() * (1000 + remaining / 20));
   }
 
   private attach(mc: ManagedCircuit, circ: Circuit): void {

@@ -86,6 +86,7 @@ export const CIRC_COUNTERS: readonly TorCounterDescriptor[] = [
   { name: 'path-no-middle', description: 'no middle relay fits the path', severity: 'warn' },
   { name: 'dirty-expired', description: 'circuits retired after the dirtiness limit', severity: 'info' },
   { name: 'newnym-retired', description: 'circuits retired by NEWNYM', severity: 'info' },
+  { name: 'unused-closed', description: 'clean circuits closed unused after their idle timeout (predictions had lapsed)', severity: 'info' },
   { name: 'idle-closed', description: 'retired circuits closed once their streams ended', severity: 'info' },
   ...Object.keys(DestroyReason).map((n) => ({
     name: `destroy-${kebab(n)}`,

@@ -13,6 +13,8 @@ export class PredictedPorts {
   /** port → when it was last asked for (ms), in least-recently-used order. */
   private readonly lastUsed = new Map<number, number>();
   private timeoutMs = 0;
+  /** When any port was last noted (C tor's last_prediction_add_time). */
+  private lastNotedAt: number;
 
   /**
    * `seed`: ports predicted from the start, as if asked for at `now` (C tor seeds 443), for a timeout
@@ -26,6 +28,7 @@ export class PredictedPorts {
     private readonly baseSeconds: () => number = () => DEFAULT_PREDICTION_BASE_S,
   ) {
     this.timeoutMs = this.draw(DEFAULT_PREDICTION_BASE_S);
+    this.lastNotedAt = now;
     for (const p of seed) if (isPort(p)) this.lastUsed.set(p, now);
     if (this.lastUsed.size > MAX_PREDICTED_PORTS) for (const p of [...this.lastUsed.keys()].slice(0, this.lastUsed.size - MAX_PREDICTED_PORTS)) this.lastUsed.delete(p);
   }
@@ -40,6 +43,7 @@ export class PredictedPorts {
     if (this.lastUsed.size === 0) this.timeoutMs = this.draw(this.baseSeconds());
     this.lastUsed.delete(port);
     this.lastUsed.set(port, now);
+    this.lastNotedAt = now;
     if (this.lastUsed.size > MAX_PREDICTED_PORTS) this.lastUsed.delete(this.lastUsed.keys().next().value!);
   }
 
@@ -52,6 +56,14 @@ export class PredictedPorts {
   /** Stop predicting `port` (no exit in the consensus allows it: C tor's rep_hist_remove_predicted_ports). */
   remove(port: number): void {
     this.lastUsed.delete(port);
+  }
+
+  /**
+   * How much longer predictive building goes on if nothing more is asked for (C tor's
+   * predicted_ports_prediction_time_remaining); 0 once idle.
+   */
+  remainingMs(now: number): number {
+    return Math.max(0, this.timeoutMs - (now - this.lastNotedAt));
   }
 
   /** How long a prediction lasts (ms), as last drawn. */

@@ -284,7 +284,7 @@ describe('CircMgr', () => {
     expect(o.circuit.isolationKey).toBe('x');
   });
 
-  it('predicts the ports streams use, and builds nothing ahead once the client has been idle', async () => {
+  it('predicts the ports streams use; once idle builds nothing ahead and closes unused clean circuits', async () => {
     const t = setup({ begin: () => 'connect' }, { preemptivePorts: [443] });
     t.mgr.maintain();
     await new Promise((r) => setTimeout(r, 10));
@@ -302,13 +302,17 @@ describe('CircMgr', () => {
     t.mgr.maintain();
     expect(t.mgr.predictedPorts()).toEqual([443, 80]);
     expect(t.mgr.counters.get('predicted-port-unserved')).toBe(1);
-    // Idle past the prediction timeout (at most 60 min): nothing is predicted, nothing launched.
-    t.advance(61 * 60_000);
+    // Idle past the prediction timeout (at most 60 min): nothing is predicted, nothing launched, and
+    // the clean circuits close once their idle timeout (the prediction time left at launch, +≤5%) ends.
+    t.advance(70 * 60_000);
     expect(t.mgr.predictedPorts()).toEqual([]);
-    for (const c of t.mgr.list()) if (c.isolation === null) t.mgr.retire(c.id);
+    const clean = cleanExits().length;
+    expect(clean).toBeGreaterThan(0);
     const launched = t.mgr.counters.get('preemptive-launched');
     t.mgr.maintain();
     expect(t.mgr.counters.get('preemptive-launched')).toBe(launched);
+    expect(t.mgr.counters.get('unused-closed')).toBe(clean);
+    expect(cleanExits()).toEqual([]);
     // A resolve counts as port 80 (C tor's rep_hist_note_used_resolve).
     await t.mgr.resolve('example.com', 'k2');
     expect(t.mgr.predictedPorts()).toEqual([80]);

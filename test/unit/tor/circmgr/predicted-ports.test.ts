@@ -22,6 +22,10 @@ describe('PredictedPorts', () => {
     expect(p.ports(45 * MIN)).toEqual([443, 80]);
     expect(p.ports(45 * MIN + 1)).toEqual([80]);
     expect(p.ports(75 * MIN + 1)).toEqual([]);
+    // Predictive building goes on for the timeout after the last port noted.
+    expect(p.remainingMs(30 * MIN)).toBe(45 * MIN);
+    expect(p.remainingMs(60 * MIN)).toBe(15 * MIN);
+    expect(p.remainingMs(80 * MIN)).toBe(0);
   });
 
   it('draws a new timeout only when the list has run empty, from the consensus base', () => {
