@@ -815,17 +815,17 @@ export class CircMgr {
       (mc) => mc.purpose === 'exit' && mc.legs === undefined && mc.state !== 'closed' && !mc.retired && mc.isolationKey === null && mc.generation === this.generation,
     );
     const needPorts = ports.filter((p) => !clean.some((mc) => mc.exit && policyAllowsPort(mc.exit.ipv4Policy, p)));
-    const order = needPorts.length > 0 ? needPorts : ports;
     const budget = Math.min(MAX_CLEAN_CIRCUITS - clean.length, Math.max(needPorts.length, this.cfg.preemptiveCircuits - clean.length));
     for (let i = 0; i < budget; i++) {
+      // One circuit per port that needs one, then more for the most recently used port.
+      const needed = i < needPorts.length;
       try {
-        // One circuit per port that needs one, then more for the most recently used port.
-        this.buildExitCircuit(order[i] ?? ports.at(-1), null);
+        this.buildExitCircuit(needed ? needPorts[i] : ports.at(-1), null);
         this.counters.bump('preemptive-launched');
         launched++;
       } catch {
-        // Counted by buildExitCircuit. Another needed port may still work; past them a retry would not.
-        if (i >= order.length - 1) break;
+        // Counted by buildExitCircuit. Another needed port may still work; another extra would not.
+        if (!needed) break;
       }
     }
     // C tor runs conflux_predict_new from the same predicted-circuit upkeep.
