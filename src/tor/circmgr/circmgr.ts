@@ -34,7 +34,7 @@ import { DEFAULT_PREDICTION_BASE_S, PredictedPorts } from './predicted-ports.js'
 
 export interface CircMgrOptions {
   readonly chanMgr: ChanMgr;
-  readonly guardMgr: Pick<GuardMgr, 'pick' | 'noteSuccess' | 'noteFailure'>;
+  readonly guardMgr: Pick<GuardMgr, 'pick' | 'noteSuccess' | 'noteFailure' | 'primaries'>;
   /** The current NetDir (changes as the consensus is refreshed). */
   readonly netdir: () => NetDir | undefined;
   readonly clock?: () => number;
@@ -492,15 +492,21 @@ export class CircMgr {
     mc.ready = this.withBuildTimeout(
       mc,
       (async () => {
-        // Our guards are our directory guards too: what a one-hop circuit to one shows about its
-        // reachability counts as for any circuit through it (C tor's entry_guard_succeeded/failed on
-        // a directory connection's guard state). Other caches are unknown to the guard manager.
+        // Our primary guards are our directory guards (the directory manager asks them first): what a
+        // one-hop circuit to one shows about its reachability counts as for any circuit through it (C
+        // tor's entry_guard_succeeded/failed on a directory connection's guard state). A cache chosen
+        // otherwise tells the guard manager nothing, even when it is a sampled guard: confirming it
+        // would let directory fetches reorder our guards.
         const guardId = key.toUpperCase();
+        const asGuard = this.opts.guardMgr.primaries.includes(guardId);
+        const note = (ok: boolean): void => {
+          if (asGuard) (ok ? this.opts.guardMgr.noteSuccess(guardId, this.clock()) : this.opts.guardMgr.noteFailure(guardId, this.clock()));
+        };
         let chan;
         try {
           chan = await this.opts.chanMgr.get(target);
         } catch (e) {
-          this.opts.guardMgr.noteFailure(guardId, this.clock());
+          note(false);
           throw this.buildError('build-channel-failed', (e as Error).message);
         }
         const c = chan.channel.createCircuitFast(this.clock());
@@ -509,10 +515,10 @@ export class CircMgr {
         try {
           await this.step(mc);
         } catch (e) {
-          this.opts.guardMgr.noteFailure(guardId, this.clock());
+          note(false);
           throw this.buildError('build-create-failed', `CREATE_FAST to ${target.name}: ${(e as Error).message}`);
         }
-        this.opts.guardMgr.noteSuccess(guardId, this.clock());
+        note(true);
         mc.state = 'open';
         mc.builtAt = this.clock();
         this.counters.bump('onehop-built');

@@ -153,10 +153,18 @@ export class TorClient {
     this.authorities = lines.map((l) => parseDirAuthorityLine(l));
     this.chanMgr = new ChanMgr({ clock: this.clock });
     this.guardMgr = new GuardMgr(undefined, { rng: this.rng, store: memoryGuardStore() });
+    // The guard manager is replaced once its state is loaded: always reach the current one.
+    const guards = (): GuardMgr => this.guardMgr;
     this.circMgr = new CircMgr({
       chanMgr: this.chanMgr,
-      // The guard manager is replaced once its state is loaded: always reach the current one.
-      guardMgr: { pick: (d, n, allowed) => this.guardMgr.pick(d, n, allowed), noteSuccess: (i, n) => this.guardMgr.noteSuccess(i, n), noteFailure: (i, n) => this.guardMgr.noteFailure(i, n) },
+      guardMgr: {
+        pick: (d, n, allowed) => guards().pick(d, n, allowed),
+        noteSuccess: (i, n) => guards().noteSuccess(i, n),
+        noteFailure: (i, n) => guards().noteFailure(i, n),
+        get primaries() {
+          return guards().primaries;
+        },
+      },
       netdir: () => this.usableNetDir(),
       clock: this.clock,
       rng: this.rng,
