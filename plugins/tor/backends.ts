@@ -135,11 +135,11 @@ export class BackendHandle {
   }
 
   /** Bootstrap progress as C tor reports it, for backends that have phases (managed, embedded). */
-  bootstrap(): { percent: number; tag: string; summary: string } | undefined {
+  bootstrap(): { percent: number; tag: string; summary: string; warning?: string | undefined } | undefined {
     const m = this.managed?.status.bootstrap;
-    if (m) return { percent: m.progress, tag: m.tag, summary: m.summary };
+    if (m) return { percent: m.progress, tag: m.tag, summary: m.summary, warning: m.warning };
     const e = this.embedded?.bootstrap;
-    if (e) return { percent: e.percent, tag: e.tag, summary: e.summary };
+    if (e) return { percent: e.percent, tag: e.tag, summary: e.summary, warning: e.warning };
     return undefined;
   }
 

@@ -29,13 +29,12 @@ export async function formatStatus(tor: TorMain): Promise<string> {
   const lines = [`Tor client: ${c.enabled ? 'enabled' : 'disabled'}${tor.enabledAt ? `, uptime ${duration(Date.now() - tor.enabledAt)}` : ''}`];
   lines.push(`  backend: ${b ? `${b.name}, ${b.state}${b.failure ? ` (${b.failure})` : ''}` : describeBackend(c.backend) + ', not started'}`);
   const m = b?.managedStatus();
+  const boot = b?.bootstrap();
   if (m) {
-    const phase = m.bootstrap ? `${m.bootstrap.progress}% (${m.bootstrap.tag}): ${m.bootstrap.summary}` : 'not started';
-    lines.push(`  bootstrap: ${phase}`);
+    lines.push(`  bootstrap: ${boot ? formatBootstrap(boot) : 'not started'}`);
     lines.push(`  managed tor: ${m.state}${m.pid ? `, pid ${m.pid}` : ''}${m.torVersion ? `, tor ${m.torVersion}` : ''}, restarts ${m.restarts}${m.lastError ? `, last error: ${m.lastError}` : ''}`);
   } else if (b?.embedded) {
-    const boot = b.bootstrap();
-    lines.push(`  bootstrap: ${boot ? `${boot.percent}% (${boot.tag}): ${boot.summary}` : 'starting'}`);
+    lines.push(`  bootstrap: ${boot ? formatBootstrap(boot) : 'starting'}`);
     const st = await b.embedded.status();
     const c = st?.consensus;
     lines.push(`  consensus: ${c ? `${c.liveness}, ${c.relays} relays, valid-after ${c.validAfter}, fresh-until ${c.freshUntil}, valid-until ${c.validUntil}` : 'none yet'}`);
@@ -131,4 +130,9 @@ export function registerTorCommands(main: Main, tor: TorMain): void {
 
 function mib(bytes: number): string {
   return (bytes / 2 ** 20).toFixed(bytes < 10 * 2 ** 20 ? 1 : 0);
+}
+
+/** C tor's form, with the last problem while it is still short of 100% (why bootstrap is stuck). */
+function formatBootstrap(p: { percent: number; tag: string; summary: string; warning?: string | undefined }): string {
+  return `${p.percent}% (${p.tag}): ${p.summary}${p.percent < 100 && p.warning ? ` [warning: ${p.warning}]` : ''}`;
 }
