@@ -935,7 +935,7 @@ export class CircMgr {
       dirtySince: undefined,
       retired: false,
       generation: this.generation,
-      idleTimeoutMs: this.idleTimeoutForNewCircuit(),
+      idleTimeoutMs: purpose === 'exit' ? this.idleTimeoutForNewCircuit() : Number.POSITIVE_INFINITY,
       streams: 0,
       streamsTotal: 0,
       closeReason: undefined,

@@ -29,8 +29,7 @@ export class PredictedPorts {
   ) {
     this.timeoutMs = this.draw(DEFAULT_PREDICTION_BASE_S);
     this.lastNotedAt = now;
-    for (const p of seed) if (isPort(p)) this.lastUsed.set(p, now);
-    if (this.lastUsed.size > MAX_PREDICTED_PORTS) for (const p of [...this.lastUsed.keys()].slice(0, this.lastUsed.size - MAX_PREDICTED_PORTS)) this.lastUsed.delete(p);
+    for (const p of seed) if (isPort(p)) this.touch(p, now);
   }
 
   /**
@@ -41,9 +40,14 @@ export class PredictedPorts {
     if (!isPort(port)) return;
     this.expire(now);
     if (this.lastUsed.size === 0) this.timeoutMs = this.draw(this.baseSeconds());
+    this.touch(port, now);
+    this.lastNotedAt = now;
+  }
+
+  /** Make `port` the most recently used, forgetting the least recently used one past the bound. */
+  private touch(port: number, now: number): void {
     this.lastUsed.delete(port);
     this.lastUsed.set(port, now);
-    this.lastNotedAt = now;
     if (this.lastUsed.size > MAX_PREDICTED_PORTS) this.lastUsed.delete(this.lastUsed.keys().next().value!);
   }
 

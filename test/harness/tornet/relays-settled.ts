@@ -12,10 +12,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * it serves to clients) list every one of `nodes` by nickname.
  */
 export function knowsEveryNode(node: TorNode, nodes: readonly TorNode[]): boolean {
-  return ['cached-consensus', 'cached-microdesc-consensus'].every((f) => {
+  return cachedConsensuses(node).every((text) => nodes.every((o) => text.includes(`r ${o.nickname} `)));
+}
+
+/** `node`'s cached ns and microdesc consensuses ('' where there is none yet). */
+function cachedConsensuses(node: TorNode): string[] {
+  return ['cached-consensus', 'cached-microdesc-consensus'].map((f) => {
     const path = join(node.dataDir, f);
-    const text = existsSync(path) ? readFileSync(path, 'latin1') : '';
-    return nodes.every((o) => text.includes(`r ${o.nickname} `));
+    return existsSync(path) ? readFileSync(path, 'latin1') : '';
   });
 }
 
@@ -28,11 +32,8 @@ export async function waitUntilKnows(node: TorNode, others: TorNode | readonly T
   const entries = wanted.map((o) => `r ${o.nickname} ${Buffer.from(o.rsaFingerprint!, 'hex').toString('base64').replace(/=+$/, '')} `);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    for (const f of ['cached-consensus', 'cached-microdesc-consensus']) {
-      const path = join(node.dataDir, f);
-      const doc = existsSync(path) ? readFileSync(path, 'latin1') : '';
-      if (entries.every((e) => doc.includes(e))) return doc;
-    }
+    const doc = cachedConsensuses(node).find((text) => entries.every((e) => text.includes(e)));
+    if (doc !== undefined) return doc;
     if (Date.now() > deadline) throw new Error(`${node.nickname} never learned ${wanted.map((o) => o.nickname).join(', ')}`);
     await sleep(500);
   }
