@@ -150,6 +150,9 @@ describe('embedded tor client against C tor relays', () => {
     expect((err as TorStreamError).reason).toBe(EndReason.DESTROY);
     console.log('kill:', err?.message, client.status().counters.circuit.filter((r) => r.count > 0));
 
+    // Other circuits through the dead exit die as their middles notice; wait (bounded) for that news,
+    // as a stream opened before it could take one of them (C tor has the same race).
+    for (let i = 0; i < 100 && client.circuits().some((c) => c.state === 'open' && c.path[2] === exitNick); i++) await new Promise((r) => setTimeout(r, 100));
     const next = await client.connect('127.0.0.1', origin.port, 'kill');
     const r = await httpGet(next, '/bytes/100000');
     expect(r.sha256).toBe(deterministicBytesSha256(100_000));
